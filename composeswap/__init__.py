@@ -1,0 +1,3 @@
+"""Switch Docker Compose services between a registry image and a local build."""
+
+__version__ = "0.1.0"

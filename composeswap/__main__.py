@@ -1,0 +1,3 @@
+from composeswap.cli import main
+
+main()

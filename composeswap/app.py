@@ -1,0 +1,115 @@
+"""Running one command: read, plan, edit, prove, then write, print or check."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from composeswap import files, render, yamlsource
+from composeswap.config import Overrides
+from composeswap.errors import ComposeswapError, ExitCode, fail
+from composeswap.model import Document
+from composeswap.plan import Plan, plan
+from composeswap.proof import prove
+from composeswap.steps import Mode
+from composeswap.text import Source
+
+
+class WriteMode(enum.Enum):
+    WRITE = "write"
+    DRY_RUN = "dry-run"
+    DIFF = "diff"
+    CHECK = "check"
+
+
+@dataclass(frozen=True)
+class SwitchRequest:
+    mode: Mode
+    services: tuple[str, ...] = ()
+    overrides: Overrides = field(default_factory=Overrides)
+    write_mode: WriteMode = WriteMode.WRITE
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a switch decided and produced, before anything is written."""
+
+    file: files.ComposeFile
+    document: Document
+    plan: Plan
+    new_text: str
+
+
+def switch(request: SwitchRequest, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    outcome = prepare(request)
+    _report(outcome, request.write_mode, err)
+    changed = outcome.new_text != outcome.file.text
+    if request.write_mode is WriteMode.DIFF and changed:
+        out.write(unified_diff(outcome.file.name, outcome.file.text, outcome.new_text))
+    if request.write_mode is WriteMode.CHECK and changed:
+        return ExitCode.WOULD_CHANGE
+    if request.write_mode is WriteMode.WRITE and changed:
+        files.write(outcome.file, outcome.new_text)
+    return ExitCode.OK
+
+
+def prepare(request: SwitchRequest) -> Outcome:
+    """Everything up to writing: pure apart from reading the file and looking for folders."""
+    file = files.read(files.find(request.file, Path.cwd()))
+    document = yamlsource.parse(Source.from_text(file.text), file.name)
+    decided = plan(document, request.mode, request.services, request.overrides)
+    _check_contexts(document, decided, file.path.parent)
+    steps = {switch.service: switch.steps for switch in decided.switches}
+    new_text = render.apply(document, steps) if steps else file.text
+    if steps:
+        prove(document, new_text, decided)
+    return Outcome(file, document, decided, new_text)
+
+
+_REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
+
+
+def _check_contexts(document: Document, decided: Plan, folder: Path) -> None:
+    """A build context composeswap writes must exist, unless it is a URL or uses variables."""
+    problems = []
+    for switch in decided.switches:
+        context = switch.new_context
+        if context is None or _REMOTE_CONTEXT.search(context) or (folder / context).is_dir():
+            continue
+        service = document.services[switch.service]
+        problems.append(fail(
+            document.file,
+            f"source folder {context} does not exist (resolved from {folder.resolve()}); check it "
+            f"out there, or pass --context {switch.service}=PATH",
+            line=service.line, column=service.column + 1, where=f"services.{switch.service}",
+        ).problems[0])
+    if problems:
+        raise ComposeswapError(*problems)
+
+
+def _report(outcome: Outcome, write_mode: WriteMode, err: TextIO) -> None:
+    name, decided = outcome.file.name, outcome.plan
+    verb = {WriteMode.WRITE: "switched", WriteMode.CHECK: "would switch",
+            WriteMode.DRY_RUN: "would switch", WriteMode.DIFF: "would switch"}[write_mode]
+    for switch in decided.switches:
+        err.write(f"{name}: {verb} {switch.service} to {decided.mode.value}: {switch.summary}\n")
+    if not decided.switches:
+        already = f" ({', '.join(decided.unchanged)} already {decided.mode.value})" \
+            if decided.unchanged else ""
+        err.write(f"{name}: nothing to do{already}\n")
+
+
+def unified_diff(name: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(_lines(old), _lines(new), f"a/{name}", f"b/{name}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)

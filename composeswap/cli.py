@@ -1,0 +1,125 @@
+"""The command line: the only module that imports click.
+
+Each command only turns arguments into a request and hands it to ``composeswap.app``, which is
+imported when a command runs, so ``--help`` and ``--version`` stay instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from composeswap import __version__
+
+_MODES = ("dry_run", "diff", "check")
+
+
+def _pairs(option: str) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
+    def parse(_ctx: click.Context, _param: click.Parameter, given: Sequence[str]) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for item in given:
+            service, sep, value = item.partition("=")
+            if not sep or not service or not value:
+                raise click.BadParameter(f"expected SERVICE=VALUE, got {item!r}",
+                                         param_hint=option)
+            pairs[service] = value
+        return pairs
+    return parse
+
+
+def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, text in reversed((
+        ("--dry-run", "Say what would change; write nothing."),
+        ("--diff", "Print a unified diff of the change to stdout; write nothing."),
+        ("--check", "Write nothing; exit 1 if anything would change, naming the services."),
+    )):
+        command = click.option(flag, is_flag=True, help=text)(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="composeswap")
+@click.option("-f", "--file", "file", type=click.Path(path_type=Path, dir_okay=True),
+              help="Compose file (default: compose.yaml, compose.yml, docker-compose.yaml or "
+                   "docker-compose.yml in the current folder).")
+@click.pass_context
+def main(ctx: click.Context, file: Path | None) -> None:
+    """Switch Compose services between a registry image and a local build, byte-exact.
+
+    \b
+      composeswap local api      build api from its source folder
+      composeswap remote         every managed service back to its registry image
+      composeswap remote --check fail (exit 1) while any service is in local form
+
+    Exit codes: 0 done or nothing to do; 1 --check found work; 2 invalid input or refusal.
+    """
+    ctx.obj = file
+
+
+@main.command()
+@click.argument("services", nargs=-1)
+@click.option("--context", "contexts", multiple=True, metavar="SERVICE=PATH",
+              callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
+@click.option("--target", metavar="STAGE", help="Dockerfile stage to build (default: dev).")
+@_write_options
+@click.pass_obj
+def local(file: Path | None, services: tuple[str, ...], contexts: dict[str, str],
+          target: str | None, **modes: bool) -> None:
+    """Build SERVICES from local source: replace image with build: {context, target}.
+
+    With no SERVICES, every managed service not already local.
+    """
+    _run("local", file, services, {}, contexts, target, modes)
+
+
+@main.command()
+@click.argument("services", nargs=-1)
+@click.option("--image", "images", multiple=True, metavar="SERVICE=REF",
+              callback=_pairs("--image"), help="Image reference for SERVICE (repeatable).")
+@click.option("--target", metavar="STAGE", help="Stage the image was built from (default: dev).")
+@_write_options
+@click.pass_obj
+def remote(file: Path | None, services: tuple[str, ...], images: dict[str, str],
+           target: str | None, **modes: bool) -> None:
+    """Pull SERVICES from the registry: replace build with image.
+
+    With no SERVICES, every managed service not already remote.
+    """
+    _run("remote", file, services, images, {}, target, modes)
+
+
+def _run(mode: str, file: Path | None, services: tuple[str, ...], images: dict[str, str],
+         contexts: dict[str, str], target: str | None, modes: dict[str, bool]) -> None:
+    chosen = [name for name in _MODES if modes.get(name)]
+    if len(chosen) > 1:
+        raise click.UsageError("--dry-run, --diff and --check exclude each other")
+    from composeswap import app
+    from composeswap.config import Overrides
+    from composeswap.steps import Mode
+
+    request = app.SwitchRequest(
+        mode=Mode(mode), services=services,
+        overrides=Overrides(images=images, contexts=contexts, target=target),
+        write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
+        file=file,
+    )
+    sys.exit(_guarded(lambda: app.switch(request)))
+
+
+def _guarded(command: Callable[[], int]) -> int:
+    """Run a command; a problem in the input is reported, never shown as a traceback."""
+    from composeswap.errors import ComposeswapError, ExitCode
+
+    try:
+        return command()
+    except ComposeswapError as error:
+        for problem in error.problems:
+            click.echo(problem.render(), err=True)
+        return ExitCode.ERROR
+    except KeyboardInterrupt:
+        click.echo("interrupted; the file is unchanged", err=True)
+        return 130

@@ -1,0 +1,92 @@
+"""Where a service's other form comes from: options, its own and the file's ``x-composeswap``.
+
+First match wins: command-line options, the service's ``x-composeswap`` mapping, the top-level
+``x-composeswap`` templates, the built-in defaults. Templates may use ``{service}`` and
+``{target}``; ``${VAR}`` is Compose interpolation and is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIG_KEY = "x-composeswap"
+DEFAULTS: Mapping[str, str] = {
+    "image": "${DOCKER_REGISTRY}/{service}:${IMAGE_TAG}-{target}",
+    "context": "./{service}",
+    "target": "dev",
+}
+_PLACEHOLDER = re.compile(r"(?<!\$)\{([^{}]*)\}")
+_INTERPOLATION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\$")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line for this run only."""
+
+    images: Mapping[str, str] = field(default_factory=dict)
+    contexts: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The rendered remote and local form of one service."""
+
+    image: str
+    context: str
+    target: str
+
+
+def settings(service: str, document: Mapping[str, Any], overrides: Overrides) -> Settings:
+    own = _mapping(_mapping(document.get("services")).get(service, {}))
+    chain = [_mapping(own.get(CONFIG_KEY)), _mapping(document.get(CONFIG_KEY)), DEFAULTS]
+    target = overrides.target or _first("target", chain)
+    image = overrides.images.get(service) or _first("image", chain)
+    context = overrides.contexts.get(service) or _first("context", chain)
+    return Settings(
+        image=render(image, service, target),
+        context=render(context, service, target),
+        target=render(target, service, target),
+    )
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    """Placeholders other than ``{service}`` and ``{target}``: typos the user should hear of."""
+    return [name for name in _PLACEHOLDER.findall(template) if name not in ("service", "target")]
+
+
+def render(template: str, service: str, target: str) -> str:
+    values = {"service": service, "target": target}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def image_tag(reference: str) -> str | None:
+    """The tag of an image reference, reading ``${VAR:-a:b}`` as one opaque word."""
+    masked = _INTERPOLATION.sub(lambda m: "x" * len(m.group(0)), reference)
+    name_end = masked.find("@")
+    if name_end >= 0:
+        masked, reference = masked[:name_end], reference[:name_end]
+    colon = masked.rfind(":")
+    if colon < 0 or "/" in masked[colon:]:
+        return None
+    return reference[colon + 1:]
+
+
+def is_dev_image(reference: str, target: str) -> bool:
+    tag = image_tag(reference)
+    return tag is not None and tag.endswith(f"-{target}")
+
+
+def _first(key: str, chain: list[Mapping[str, Any]]) -> str:
+    for layer in chain:
+        value = layer.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return DEFAULTS[key]
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

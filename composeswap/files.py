@@ -1,0 +1,124 @@
+"""Finding, reading and writing the compose file; every I/O failure becomes a clear problem.
+
+Writing is atomic: a temporary file beside the target, then a rename, so the file is always
+either the complete old or the complete new text. A symlinked compose file stays a symlink and
+its target is edited. Just before the rename the target is read again; if someone else changed
+it since composeswap read it, nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from composeswap.errors import ComposeswapError, fail
+
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+TEMP_SUFFIX = ".composeswap.tmp"
+
+
+@dataclass(frozen=True)
+class ComposeFile:
+    path: Path  # as the user names it, for messages
+    raw: bytes  # the bytes read, to detect a change by someone else before writing
+    text: str
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+def find(given: Path | None, folder: Path) -> Path:
+    if given is not None:
+        return given
+    for name in COMPOSE_NAMES:
+        if (folder / name).is_file():
+            return Path(name) if folder == Path.cwd() else folder / name
+    raise fail(str(folder), f"no compose file here (looked for {', '.join(COMPOSE_NAMES)}); "
+               "pass one with -f FILE")
+
+
+def read(path: Path) -> ComposeFile:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise fail(name, "no such file") from None
+    except IsADirectoryError:
+        raise fail(name, "is a directory, not a compose file") from None
+    except PermissionError:
+        raise fail(name, "cannot read it: permission denied") from None
+    except OSError as error:
+        raise fail(name, f"cannot read it: {error.strerror or error}") from None
+    return ComposeFile(path, raw, _decode(name, raw))
+
+
+def _decode(name: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise fail(name, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); compose files are "
+                   "UTF-8", line=line, column=column) from None
+
+
+def write(file: ComposeFile, text: str) -> None:
+    """Replace the file's content atomically, keeping its mode, only if nobody changed it."""
+    target = Path(os.path.realpath(file.path))
+    data = text.encode("utf-8")
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+        temp = _write_temp(target, data, mode)
+    except OSError as error:
+        raise _write_error(file, error) from None
+    try:
+        if target.read_bytes() != file.raw:
+            raise fail(file.name, "changed by someone else while composeswap was working; "
+                       "nothing written: run again")
+        os.replace(temp, target)
+    except OSError as error:
+        raise _write_error(file, error) from None
+    finally:
+        if temp.exists():
+            temp.unlink()
+    _sync_folder(target.parent)
+
+
+def _write_temp(target: Path, data: bytes, mode: int) -> Path:
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
+                                    dir=target.parent)
+    temp = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not every platform opens folders; the rename itself is already atomic
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _write_error(file: ComposeFile, error: OSError) -> ComposeswapError:
+    reason = error.strerror or str(error)
+    if isinstance(error, PermissionError):
+        reason = "permission denied (the file or its folder is read-only)"
+    return fail(file.name, f"cannot write it: {reason}; the file is unchanged")

@@ -1,0 +1,65 @@
+"""The parsed compose file as plain values: what each service holds, and where in the text."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from composeswap.text import Source
+
+JsonPath = tuple[str | int, ...]
+Locate = Callable[[JsonPath, bool], "tuple[int, int] | None"]
+
+
+class Layout(enum.Enum):
+    """How a value sits in the text, which decides how it can be replaced."""
+
+    INLINE = "inline"  # on the key's line: a scalar, an alias or a one-line flow collection
+    BLOCK = "block"  # a block mapping or sequence on the lines below the key
+    OTHER = "other"  # anything spanning lines otherwise (multi-line scalar or flow)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``key: value`` pair a service mapping writes itself (not one merged in)."""
+
+    key: str
+    key_start: int
+    key_end: int
+    value_start: int
+    value_end: int  # end of the value's last token, trailing comments excluded
+    line: int  # 1-based, of the key
+    column: int  # 0-based, of the key
+    layout: Layout
+    flow: bool  # the entry sits inside a flow mapping
+    anchor: str | None  # an anchor defined on the value
+    aliased: bool  # the value is also used elsewhere through an alias
+    alias: bool  # the value here is an ``*alias``
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    line: int
+    column: int
+    flow: bool
+    entries: Mapping[str, Entry]  # own keys in file order; ``<<`` excluded
+    merged: frozenset[str]  # keys a ``<<`` merge provides, whether or not the service has its own
+    data: Mapping[str, Any]  # the resolved service, as Compose sees it
+
+
+@dataclass(frozen=True)
+class Document:
+    """One compose file, parsed once: its text, its data and the position of every service."""
+
+    file: str
+    source: Source
+    data: Mapping[str, Any]
+    services: Mapping[str, Service]
+    locate: Locate  # JSON path -> 1-based (line, column) of the key (True) or value (False)
+
+    def position(self, path: JsonPath, at_key: bool = False) -> tuple[int | None, int | None]:
+        found = self.locate(path, at_key)
+        return found if found else (None, None)

@@ -1,0 +1,257 @@
+"""Reading compose YAML: the only module that imports ruamel.yaml.
+
+The file is parsed once. The composed node tree gives exact character offsets for keys and
+scalars; the data is constructed from the same nodes, so positions and values always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from composeswap.errors import ComposeswapError, fail
+from composeswap.model import Document, Entry, JsonPath, Layout, Service
+from composeswap.text import Source
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def parse(source: Source, file: str) -> Document:
+    """Parse a compose file, or raise a ComposeswapError that points into it."""
+    yaml = YAML(typ="safe", pure=True)
+    root = _compose(yaml, source, file)
+    data = _construct(yaml, root, file)
+    services_node = _services_node(root, data, file)
+    refs = _reference_counts(root)
+    services = {
+        name: _service(source, file, key, value, data["services"][name], refs)
+        for key, value in services_node.value
+        for name in [str(key.value)]
+    }
+    return Document(file, source, data, services, lambda path, at_key: _locate(root, path, at_key))
+
+
+def load_plain(text: str) -> Any:
+    """Data of a YAML text with no positions: for proving an edit."""
+    return YAML(typ="safe", pure=True).load(Source.from_text(text).body)
+
+
+def _compose(yaml: YAML, source: Source, file: str) -> Node:
+    try:
+        root = yaml.compose(source.body)
+    except MarkedYAMLError as error:
+        raise _marked(error, file) from None
+    except YAMLError as error:
+        raise fail(file, f"not valid YAML: {error}") from None
+    if root is None:
+        raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
+    if not isinstance(root, MappingNode):
+        line, column = _mark(root)
+        raise fail(file, "the top level must be a mapping with a 'services' key",
+                   line=line, column=column)
+    return root
+
+
+def _construct(yaml: YAML, root: Node, file: str) -> dict[str, Any]:
+    try:
+        data = yaml.constructor.construct_document(root)
+    except MarkedYAMLError as error:
+        raise _marked(error, file) from None
+    except (YAMLError, TypeError, ValueError) as error:
+        line, column = _mark(root)
+        raise fail(file, f"cannot read the YAML: {error}", line=line, column=column) from None
+    assert isinstance(data, dict)
+    return data
+
+
+def _marked(error: MarkedYAMLError, file: str) -> ComposeswapError:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    if "duplicate key" in problem:
+        problem = problem.split(" with value")[0]
+    if "expected a single document" in str(error.context):
+        problem = "several YAML documents in one file: composeswap edits single-document files"
+    if "found character '\\t'" in problem:
+        problem = "a tab character where YAML needs spaces (tabs cannot indent YAML)"
+    if mark is None:
+        return fail(file, f"invalid YAML: {problem}")
+    return fail(file, f"invalid YAML: {problem}", line=mark.line + 1, column=mark.column + 1)
+
+
+def _services_node(root: MappingNode, data: Mapping[str, Any], file: str) -> MappingNode:
+    for key, value in root.value:
+        if key.value == "services":
+            if not isinstance(value, MappingNode) or not isinstance(data.get("services"), dict):
+                line, column = _mark(value)
+                raise fail(file, "'services' must be a mapping of service names to services",
+                           line=line, column=column, where="services")
+            for service_key, service_value in value.value:
+                if not isinstance(data["services"].get(service_key.value), dict):
+                    line, column = _mark(service_value)
+                    raise fail(file, "a service must be a mapping of keys such as image and build",
+                               line=line, column=column, where=f"services.{service_key.value}")
+            return value
+    line, column = _mark(root)
+    raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
+               line=line, column=column)
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _reference_counts(root: Node) -> dict[int, int]:
+    """How often each node is referenced; more than once means an alias uses it."""
+    counts: dict[int, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        seen = counts.get(id(node), 0)
+        counts[id(node)] = seen + 1
+        if seen:
+            continue  # an alias: its subtree was walked already (and billion laughs stay linear)
+        stack.extend(_children(node))
+    return counts
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+    elif isinstance(node, SequenceNode):
+        yield from node.value
+
+
+def _service(source: Source, file: str, key: ScalarNode, node: MappingNode,
+             data: Mapping[str, Any], refs: Mapping[int, int]) -> Service:
+    own = {}
+    for entry_key, entry_value in node.value:
+        if not _is_merge(entry_key):
+            entry = _entry(source, entry_key, entry_value, node.flow_style is True, refs)
+            own[entry.key] = entry
+    return Service(
+        name=str(key.value),
+        line=key.start_mark.line + 1,
+        column=key.start_mark.column,
+        flow=node.flow_style is True,
+        entries=own,
+        merged=frozenset(_merged_keys(node, set())),
+        data=data,
+    )
+
+
+def _is_merge(key: Node) -> bool:
+    return key.tag == _MERGE_TAG or key.value == "<<"
+
+
+def _merged_keys(node: MappingNode, seen: set[int]) -> set[str]:
+    """Keys a mapping gets through ``<<`` merges, nested merges included."""
+    keys: set[str] = set()
+    for key, value in node.value:
+        if not _is_merge(key) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        sources = value.value if isinstance(value, SequenceNode) else [value]
+        for merged in sources:
+            if isinstance(merged, MappingNode):
+                keys |= {str(k.value) for k, _ in merged.value if not _is_merge(k)}
+                keys |= _merged_keys(merged, seen)
+    return keys
+
+
+def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
+           refs: Mapping[int, int]) -> Entry:
+    key_start, key_end = key.start_mark.index, key.end_mark.index
+    is_alias = value.start_mark.index < key_end
+    if is_alias:
+        value_start = source.body.index("*" + str(value.anchor), key_end)
+        value_end: int | None = value_start + 1 + len(str(value.anchor))
+    else:
+        value_start = value.start_mark.index
+        value_end = _node_end(source, value)
+        if value_end is None:  # an empty value: it ends with the key's colon
+            value_start = value_end = _colon_end(source.body, key_end)
+    assert value_end is not None
+    block = isinstance(value, (MappingNode, SequenceNode)) and not value.flow_style
+    on_key_line = value_end <= source.line_end(key_start)
+    if block and not is_alias and not in_flow:
+        layout = Layout.BLOCK
+    else:
+        layout = Layout.INLINE if on_key_line else Layout.OTHER
+    return Entry(
+        key=str(key.value), key_start=key_start, key_end=key_end,
+        value_start=value_start, value_end=value_end,
+        line=key.start_mark.line + 1, column=key.start_mark.column,
+        layout=layout, flow=in_flow,
+        anchor=None if is_alias else getattr(value, "anchor", None),
+        aliased=refs.get(id(value), 0) > 1 and not is_alias,
+        alias=is_alias,
+    )
+
+
+def _colon_end(body: str, key_end: int) -> int:
+    return body.index(":", key_end) + 1
+
+
+def _node_end(source: Source, node: Node) -> int | None:
+    """End of a node's last token; None for an empty scalar, whose mark sits on the next token."""
+    end: int = node.end_mark.index
+    if isinstance(node, ScalarNode):
+        if node.value == "" and node.style is None and node.start_mark.index == end:
+            return None
+        if node.style in ("|", ">"):  # a block scalar's mark includes its final line breaks
+            while end > node.start_mark.index and source.body[end - 1] in "\r\n ":
+                end -= 1
+        return end
+    if node.flow_style or not node.value:
+        return end
+    if isinstance(node, MappingNode):
+        last_key, last_value = node.value[-1]
+        if last_value.start_mark.index < last_key.end_mark.index:  # an alias
+            return _alias_end(source.body, last_value, last_key.end_mark.index)
+        found = _node_end(source, last_value)
+        return found if found is not None else _colon_end(source.body, last_key.end_mark.index)
+    return _sequence_end(source, node)
+
+
+def _sequence_end(source: Source, node: SequenceNode) -> int | None:
+    previous_end = node.start_mark.index
+    for item in node.value:
+        if item.start_mark.index < previous_end:  # an alias to an earlier anchor
+            previous_end = _alias_end(source.body, item, previous_end)
+            continue
+        found = _node_end(source, item)
+        previous_end = found if found is not None else source.body.index("-", previous_end) + 1
+    return previous_end
+
+
+def _alias_end(body: str, target: Node, after: int) -> int:
+    start = body.index("*" + str(target.anchor), after)
+    return start + 1 + len(str(target.anchor))
+
+
+def _locate(root: Node, path: JsonPath, at_key: bool) -> tuple[int, int] | None:
+    """1-based position of the key or value at ``path``, or of its nearest existing parent."""
+    node, key_node = root, None
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        key_node, node = child
+    target = key_node if at_key and key_node is not None else node
+    return target.start_mark.line + 1, target.start_mark.column + 1
+
+
+def _child(node: Node, part: str | int) -> tuple[Node | None, Node] | None:
+    if isinstance(node, MappingNode):
+        for key, value in reversed(node.value):  # the last of duplicate keys wins, as in Compose
+            if key.value == str(part):
+                return key, value
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return None, node.value[part]
+    return None
