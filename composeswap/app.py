@@ -5,10 +5,8 @@ from __future__ import annotations
 import difflib
 import enum
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from composeswap import files, render, yamlsource
 from composeswap.config import Overrides
@@ -46,17 +44,27 @@ class Outcome:
     new_text: str
 
 
-def switch(request: SwitchRequest, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+@dataclass(frozen=True)
+class Report:
+    """What a command tells the user, and the exit code it ends with."""
+
+    messages: tuple[str, ...]  # for stderr
+    diff: str = ""  # for stdout
+    exit_code: ExitCode = ExitCode.OK
+
+
+def switch(request: SwitchRequest) -> Report:
     outcome = prepare(request)
-    _report(outcome, request.write_mode, err)
     changed = outcome.new_text != outcome.file.text
-    if request.write_mode is WriteMode.DIFF and changed:
-        out.write(unified_diff(outcome.file.name, outcome.file.text, outcome.new_text))
-    if request.write_mode is WriteMode.CHECK and changed:
-        return ExitCode.WOULD_CHANGE
+    messages = _messages(outcome, request.write_mode)
     if request.write_mode is WriteMode.WRITE and changed:
         files.write(outcome.file, outcome.new_text)
-    return ExitCode.OK
+    diff = ""
+    if request.write_mode is WriteMode.DIFF and changed:
+        diff = unified_diff(outcome.file.name, outcome.file.text, outcome.new_text)
+    code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK and changed \
+        else ExitCode.OK
+    return Report(messages, diff, code)
 
 
 def prepare(request: SwitchRequest) -> Outcome:
@@ -93,16 +101,16 @@ def _check_contexts(document: Document, decided: Plan, folder: Path) -> None:
         raise ComposeswapError(*problems)
 
 
-def _report(outcome: Outcome, write_mode: WriteMode, err: TextIO) -> None:
+def _messages(outcome: Outcome, write_mode: WriteMode) -> tuple[str, ...]:
     name, decided = outcome.file.name, outcome.plan
-    verb = {WriteMode.WRITE: "switched", WriteMode.CHECK: "would switch",
-            WriteMode.DRY_RUN: "would switch", WriteMode.DIFF: "would switch"}[write_mode]
-    for switch in decided.switches:
-        err.write(f"{name}: {verb} {switch.service} to {decided.mode.value}: {switch.summary}\n")
+    verb = "switched" if write_mode is WriteMode.WRITE else "would switch"
+    messages = [f"{name}: {verb} {switch.service} to {decided.mode.value}: {switch.summary}"
+                for switch in decided.switches]
     if not decided.switches:
         already = f" ({', '.join(decided.unchanged)} already {decided.mode.value})" \
             if decided.unchanged else ""
-        err.write(f"{name}: nothing to do{already}\n")
+        messages.append(f"{name}: nothing to do{already}")
+    return tuple(messages)
 
 
 def unified_diff(name: str, old: str, new: str) -> str:

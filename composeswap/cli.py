@@ -9,11 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from composeswap import __version__
+
+if TYPE_CHECKING:
+    from composeswap.app import Report
 
 _MODES = ("dry_run", "diff", "check")
 
@@ -67,7 +70,7 @@ def main(ctx: click.Context, file: Path | None) -> None:
 @click.option("--target", metavar="STAGE", help="Dockerfile stage to build (default: dev).")
 @_write_options
 @click.pass_obj
-def local(file: Path | None, services: tuple[str, ...], contexts: dict[str, str],
+def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, str],
           target: str | None, **modes: bool) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
@@ -83,7 +86,7 @@ def local(file: Path | None, services: tuple[str, ...], contexts: dict[str, str]
 @click.option("--target", metavar="STAGE", help="Stage the image was built from (default: dev).")
 @_write_options
 @click.pass_obj
-def remote(file: Path | None, services: tuple[str, ...], images: dict[str, str],
+def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, str],
            target: str | None, **modes: bool) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
@@ -110,12 +113,12 @@ def _run(mode: str, file: Path | None, services: tuple[str, ...], images: dict[s
     sys.exit(_guarded(lambda: app.switch(request)))
 
 
-def _guarded(command: Callable[[], int]) -> int:
-    """Run a command; a problem in the input is reported, never shown as a traceback."""
+def _guarded(command: Callable[[], Report]) -> int:
+    """Run a command and print its report; a problem in the input never shows a traceback."""
     from composeswap.errors import ComposeswapError, ExitCode
 
     try:
-        return command()
+        report = command()
     except ComposeswapError as error:
         for problem in error.problems:
             click.echo(problem.render(), err=True)
@@ -123,3 +126,7 @@ def _guarded(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted; the file is unchanged", err=True)
         return 130
+    for message in report.messages:
+        click.echo(message, err=True)
+    click.echo(report.diff, nl=False)
+    return report.exit_code

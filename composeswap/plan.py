@@ -29,6 +29,7 @@ class Switch:
     steps: tuple[Step, ...]
     summary: str
     new_context: str | None = None  # a build context composeswap writes: its folder must exist
+    restores: bool = False  # puts back a key an earlier switch paused or saved
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,10 @@ def _switch_form(document: Document, service: Service, mode: Mode,
     entries = service.entries
     if PAUSED + new in entries:
         return Switch(service.name, mode, (Rename(PAUSED + new, new),),
-                      f"restored its paused '{new}'")
+                      f"restored its paused '{new}'", restores=True)
     if SAVED + new in entries:
         return Switch(service.name, mode, (Delete(old), Rename(SAVED + new, new)),
-                      f"restored its own '{new}'")
+                      f"restored its own '{new}'", restores=True)
     wanted = config.settings(service.name, document.data, overrides)
     from_file = config.settings(service.name, document.data, Overrides())
     value = _value(mode, wanted)

@@ -43,13 +43,17 @@ def _expected(document: Document, switched: Plan) -> dict[str, Any]:
 
 
 def _prove_reversible(document: Document, edited: Document, switched: Plan) -> None:
-    names = [switch.service for switch in switched.switches]
+    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
+    names = [switch.service for switch in switched.switches if not switch.restores]
+    if not names:
+        return
     try:
         back = plan(edited, switched.mode.opposite, names, Overrides())
         text = render.apply(edited, {s.service: s.steps for s in back.switches})
     except ComposeswapError as error:
         raise _unproven(document, f"switching back would fail ({error.problems[0].message})")
-    if text != document.source.text:
+    restored = {s.service: s.steps for s in switched.switches if s.restores}
+    if text != render.apply(document, restored):
         raise _unproven(document, "switching back would not restore the file byte for byte")
 
 

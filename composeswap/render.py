@@ -76,8 +76,8 @@ def _edit(document: Document, service: Service, step: Step) -> Edit:
         lines = _lines(step.to, step.value, entry, _step(service))
         lines[0] += tail
         return entry.key_start, end, source.newline.join(lines)
-    if isinstance(step, Insert):
-        entry = _editable(document, service, step.after)
+    if isinstance(step, Insert):  # after the entry, which stays as it is: an anchor is fine
+        entry = _own_line(document, service, _entry(document, service, step.after))
         lines = _lines(step.key, step.value, entry, _step(service))
         if entry.flow:
             return entry.value_end, entry.value_end, ", " + lines[0]
@@ -151,6 +151,10 @@ def _editable(document: Document, service: Service, key: str) -> Entry:
     if entry.aliased:
         raise _layout_error(document, service, entry, f"has an anchor (&{entry.anchor}) that "
                             "another part of the file uses through an alias")
+    return _own_line(document, service, entry)
+
+
+def _own_line(document: Document, service: Service, entry: Entry) -> Entry:
     line_start = document.source.line_start(entry.key_start)
     if not entry.flow and document.source.body[line_start:entry.key_start].strip(" "):
         raise _layout_error(document, service, entry, "does not start its own line")

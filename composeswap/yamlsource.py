@@ -6,6 +6,7 @@ scalars; the data is constructed from the same nodes, so positions and values al
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,20 +19,20 @@ from composeswap.model import Document, Entry, JsonPath, Layout, Service
 from composeswap.text import Source
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
     yaml = YAML(typ="safe", pure=True)
     root = _compose(yaml, source, file)
-    data = _construct(yaml, root, file)
-    services_node = _services_node(root, data, file)
+    services_node = _services_node(root, file)
     refs = _reference_counts(root)
-    services = {
-        name: _service(source, file, key, value, data["services"][name], refs)
-        for key, value in services_node.value
-        for name in [str(key.value)]
-    }
+    # Read the services before constructing: the constructor flattens ``<<`` merges into the
+    # nodes themselves, after which own and merged keys can no longer be told apart.
+    shapes = [_shape(source, file, key, value, refs) for key, value in services_node.value]
+    data = _construct(yaml, root, file)
+    services = {shape.name: _with_data(shape, data["services"][shape.name]) for shape in shapes}
     return Document(file, source, data, services, lambda path, at_key: _locate(root, path, at_key))
 
 
@@ -40,7 +41,7 @@ def load_plain(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(Source.from_text(text).body)
 
 
-def _compose(yaml: YAML, source: Source, file: str) -> Node:
+def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
     try:
         root = yaml.compose(source.body)
     except MarkedYAMLError as error:
@@ -82,15 +83,19 @@ def _marked(error: MarkedYAMLError, file: str) -> ComposeswapError:
     return fail(file, f"invalid YAML: {problem}", line=mark.line + 1, column=mark.column + 1)
 
 
-def _services_node(root: MappingNode, data: Mapping[str, Any], file: str) -> MappingNode:
+def _services_node(root: MappingNode, file: str) -> MappingNode:
     for key, value in root.value:
         if key.value == "services":
-            if not isinstance(value, MappingNode) or not isinstance(data.get("services"), dict):
+            if not isinstance(value, MappingNode):
                 line, column = _mark(value)
                 raise fail(file, "'services' must be a mapping of service names to services",
                            line=line, column=column, where="services")
             for service_key, service_value in value.value:
-                if not isinstance(data["services"].get(service_key.value), dict):
+                if service_key.tag != _STR_TAG:
+                    line, column = _mark(service_key)
+                    raise fail(file, f"service name {service_key.value!r} must be a string; "
+                               "quote it", line=line, column=column, where="services")
+                if not isinstance(service_value, MappingNode):
                     line, column = _mark(service_value)
                     raise fail(file, "a service must be a mapping of keys such as image and build",
                                line=line, column=column, where=f"services.{service_key.value}")
@@ -127,8 +132,9 @@ def _children(node: Node) -> Iterator[Node]:
         yield from node.value
 
 
-def _service(source: Source, file: str, key: ScalarNode, node: MappingNode,
-             data: Mapping[str, Any], refs: Mapping[int, int]) -> Service:
+def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
+           refs: Mapping[int, int]) -> Service:
+    """A service's own keys and positions, before its data is known."""
     own = {}
     for entry_key, entry_value in node.value:
         if not _is_merge(entry_key):
@@ -141,8 +147,12 @@ def _service(source: Source, file: str, key: ScalarNode, node: MappingNode,
         flow=node.flow_style is True,
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
-        data=data,
+        data={},
     )
+
+
+def _with_data(shape: Service, data: Mapping[str, Any]) -> Service:
+    return dataclasses.replace(shape, data=data)
 
 
 def _is_merge(key: Node) -> bool:
@@ -200,7 +210,7 @@ def _colon_end(body: str, key_end: int) -> int:
 
 def _node_end(source: Source, node: Node) -> int | None:
     """End of a node's last token; None for an empty scalar, whose mark sits on the next token."""
-    end: int = node.end_mark.index
+    end = int(node.end_mark.index)
     if isinstance(node, ScalarNode):
         if node.value == "" and node.style is None and node.start_mark.index == end:
             return None
@@ -208,6 +218,7 @@ def _node_end(source: Source, node: Node) -> int | None:
             while end > node.start_mark.index and source.body[end - 1] in "\r\n ":
                 end -= 1
         return end
+    assert isinstance(node, (MappingNode, SequenceNode))
     if node.flow_style or not node.value:
         return end
     if isinstance(node, MappingNode):
@@ -220,7 +231,7 @@ def _node_end(source: Source, node: Node) -> int | None:
 
 
 def _sequence_end(source: Source, node: SequenceNode) -> int | None:
-    previous_end = node.start_mark.index
+    previous_end = int(node.start_mark.index)
     for item in node.value:
         if item.start_mark.index < previous_end:  # an alias to an earlier anchor
             previous_end = _alias_end(source.body, item, previous_end)

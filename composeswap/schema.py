@@ -1,0 +1,316 @@
+"""Checks a Compose document against the Compose schema and composeswap's own settings schema.
+
+The only module that imports jsonschema. Plain values go in, `Violation` values come out; the
+caller turns a violation's JSON path into a file position. jsonschema is imported on first use,
+not at import time, so importing this module for `Violation` costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import functools
+import importlib.resources
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+COMPOSE_SCHEMA = "compose-spec.json"
+CONFIG_SCHEMA = "composeswap.json"
+
+Path = tuple[str | int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Violation:
+    """One problem in a document, at a JSON path the caller can map to a line and column."""
+
+    path: Path
+    message: str
+    # The problem is the key itself (e.g. a typo), so the caller points at the key, not its value.
+    points_at_key: bool = False
+
+
+def compose_violations(document: object) -> list[Violation]:
+    """What is wrong with `document` according to the Compose specification."""
+    return _violations(COMPOSE_SCHEMA, document)
+
+
+def config_violations(document: object) -> list[Violation]:
+    """What is wrong with the `x-composeswap` settings in `document`."""
+    return _violations(CONFIG_SCHEMA, document)
+
+
+def is_valid_compose(document: object) -> bool:
+    """Whether `document` follows the Compose specification; much cheaper than listing violations."""
+    return _validator(COMPOSE_SCHEMA).is_valid(_as_json(document))
+
+
+def is_valid_config(document: object) -> bool:
+    """Whether the `x-composeswap` settings in `document` are well formed."""
+    return _validator(CONFIG_SCHEMA).is_valid(_as_json(document))
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A vendored schema from the package `composeswap.schemas`, read once per process."""
+    text = importlib.resources.files("composeswap.schemas").joinpath(name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def validator_class(name: str) -> type[Validator]:
+    """The validator for the draft the schema declares in `$schema`.
+
+    Never a fixed draft: the Compose schema relies on 2020-12's `unevaluatedProperties`, which an
+    older draft's validator silently ignores, accepting every misspelt service key.
+    """
+    from jsonschema.validators import validator_for
+
+    return validator_for(load_schema(name))
+
+
+@functools.cache
+def _validator(name: str) -> Validator:
+    return validator_class(name)(load_schema(name))
+
+
+def _violations(name: str, document: object) -> list[Violation]:
+    instance = _as_json(document)
+    root = load_schema(name)
+    found: set[Violation] = set()
+    for error in _validator(name).iter_errors(instance):
+        found.update(_explain(error, root))
+    return [dataclasses.replace(v, path=_original_path(document, v.path)) for v in found]
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain YAML values as JSON values
+
+
+def _as_json(value: object) -> Any:
+    """`value` with every mapping key as a string.
+
+    YAML allows keys such as `8080:` or `true:`; jsonschema matches `patternProperties` with
+    `re.search` on the key and raises TypeError on a non-string one. Scalars such as dates stay
+    as they are (hence `Any`): jsonschema reports them as the wrong type, which is right.
+    """
+    if isinstance(value, dict):
+        return {_key_text(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
+def _original_path(document: object, path: Path) -> Path:
+    """`path` with each stringified integer key turned back into the integer the document holds."""
+    result: list[str | int] = []
+    node = document
+    for step in path:
+        if isinstance(node, dict) and step not in node and isinstance(step, str):
+            step = next((k for k in node if type(k) is int and str(k) == step), step)
+        result.append(step)
+        node = _child(node, step)
+    return tuple(result)
+
+
+def _child(node: object, step: str | int) -> object:
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# jsonschema errors as violations a user understands
+
+
+def _explain(error: ValidationError, root: Mapping[str, Any]) -> Iterator[Violation]:
+    path: Path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    keyword = error.validator
+    # With `false` these keywords reject keys; with a subschema they report a bad value instead.
+    rejects_keys = error.validator_value is False
+    if keyword == "additionalProperties" and rejects_keys:
+        yield from _unknown_keys(path, error.instance, _declared_keys(schema, root, follow=False))
+    elif keyword == "unevaluatedProperties" and rejects_keys:
+        yield from _unknown_keys(path, error.instance, _declared_keys(schema, root, follow=True))
+    elif keyword in ("oneOf", "anyOf") and error.context:
+        yield from _best_branch(error, root)
+    elif keyword == "required":
+        yield from _missing_keys(path, error.validator_value, error.instance)
+    else:
+        yield Violation(path, _message(error, schema, path))
+
+
+def _message(error: ValidationError, schema: Mapping[str, Any], path: Path) -> str:
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    if keyword == "type":
+        return f"expected {_either(_type_words(expected))}, got {_value_word(instance)}"
+    if keyword == "enum":
+        return f"invalid value {instance!r}: expected one of {_quoted(expected)}"
+    if keyword == "const":
+        return f"invalid value {instance!r}: expected {expected!r}"
+    if keyword == "minLength" and instance == "":
+        return "must not be empty"
+    if keyword == "pattern":
+        noun = schema.get("title") or (path[-1] if path and isinstance(path[-1], str) else "value")
+        return f"invalid {noun} {instance!r}: must match {expected}"
+    return error.message
+
+
+@dataclasses.dataclass(frozen=True)
+class _Keys:
+    """The keys a mapping schema declares: names, name patterns, or anything at all."""
+
+    names: frozenset[str]
+    patterns: frozenset[str]
+    anything: bool
+
+    def allows(self, key: str) -> bool:
+        return self.anything or key in self.names or any(re.search(p, key) for p in self.patterns)
+
+
+def _declared_keys(schema: Mapping[str, Any], root: Mapping[str, Any], follow: bool) -> _Keys:
+    """Keys `schema` declares; with `follow`, also those of the schemas it applies in place.
+
+    Recomputed rather than taken from jsonschema's message: for `unevaluatedProperties` jsonschema
+    counts a key as evaluated only when its whole `allOf` branch is valid, so one bad value (say
+    `image: 1`) makes it call every key of that branch unexpected.
+    """
+    subschemas = list(_in_place(schema, root)) if follow else [schema]
+    return _Keys(
+        names=frozenset(k for sub in subschemas for k in sub.get("properties", {})),
+        patterns=frozenset(p for sub in subschemas for p in sub.get("patternProperties", {})),
+        anything=any(sub.get("additionalProperties", False) is not False for sub in subschemas),
+    )
+
+
+def _in_place(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """`schema` and, recursively, the subschemas that apply to the same instance."""
+    yield schema
+    subschemas = [s for word in ("allOf", "anyOf", "oneOf") for s in schema.get(word, [])]
+    if isinstance(schema.get("$ref"), str):
+        subschemas.append(_resolve(schema["$ref"], root))
+    for sub in subschemas:
+        if isinstance(sub, Mapping):
+            yield from _in_place(sub, root)
+
+
+def _resolve(ref: str, root: Mapping[str, Any]) -> object:
+    """A local `#/...` reference; both vendored schemas use only those."""
+    node: object = root
+    for part in ref.removeprefix("#").split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def _unknown_keys(path: Path, instance: object, keys: _Keys) -> Iterator[Violation]:
+    if not isinstance(instance, Mapping):
+        return
+    for key in instance:
+        if not keys.allows(key):
+            yield Violation((*path, key), _unknown_key_message(key, keys), points_at_key=True)
+
+
+def _unknown_key_message(key: str, keys: _Keys) -> str:
+    if not keys.names and keys.patterns:
+        # A mapping of user-chosen names (services, networks, ...): the name breaks the pattern.
+        return f"invalid name {key!r}: must match {' or '.join(sorted(keys.patterns))}"
+    close = difflib.get_close_matches(key, sorted(keys.names), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown key {key!r}{hint}"
+
+
+def _missing_keys(path: Path, required: object, instance: object) -> Iterator[Violation]:
+    if isinstance(required, list) and isinstance(instance, Mapping):
+        for key in required:
+            if key not in instance:
+                yield Violation(path, f"missing required key {key!r}")
+
+
+def _best_branch(error: ValidationError, root: Mapping[str, Any]) -> Iterator[Violation]:
+    """The violations of the alternative the user most likely meant.
+
+    "is not valid under any of the given schemas" helps nobody. jsonschema's relevance ranks the
+    deepest error whose schema expects the instance's type first; all errors of that error's branch
+    are reported, so two typos in one `build:` mapping give two violations.
+    """
+    from jsonschema.exceptions import relevance
+
+    ranked = sorted(error.context, key=relevance)
+    if relevance(ranked[0]) == relevance(ranked[-1]) and all(e.validator == "type" for e in ranked):
+        # Every alternative wants another type (e.g. `build: 1`): name them all at once.
+        wanted = [word for e in ranked for word in _type_words(e.validator_value)]
+        message = f"expected {_either(wanted)}, got {_value_word(error.instance)}"
+        yield Violation(tuple(error.absolute_path), message)
+        return
+    branch = ranked[0].relative_schema_path[0]
+    for sub in error.context:
+        if sub.relative_schema_path[0] == branch:
+            yield from _explain(sub, root)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words for types and values, in YAML's vocabulary rather than Python's
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+
+def _type_words(expected: object) -> list[str]:
+    names = [expected] if isinstance(expected, str) else expected
+    if not isinstance(names, list):
+        return []
+    return [_TYPE_WORDS.get(str(name), str(name)) for name in names]
+
+
+# bool before int: True is an int in Python but a boolean in YAML.
+_VALUE_WORDS: tuple[tuple[type[Any] | tuple[type[Any], ...], str], ...] = (
+    (bool, "a boolean"),
+    (str, "a string"),
+    ((int, float), "a number"),
+    (Mapping, "a mapping"),
+    (list, "a list"),
+    (datetime.date, "a date"),
+)
+
+
+def _value_word(value: object) -> str:
+    for kind, word in _VALUE_WORDS:
+        if isinstance(value, kind):
+            return word
+    return "null" if value is None else f"a {type(value).__name__} value"
+
+
+def _either(words: Iterable[str]) -> str:
+    unique = list(dict.fromkeys(words))
+    if len(unique) < 2:
+        return "".join(unique) or "another type"
+    return f"{', '.join(unique[:-1])} or {unique[-1]}"
+
+
+def _quoted(values: object) -> str:
+    return ", ".join(repr(v) for v in values) if isinstance(values, list) else repr(values)
