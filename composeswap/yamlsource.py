@@ -20,12 +20,15 @@ from composeswap.text import Source
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+# Far above any real compose file (10,000 services of 100 values each), far below a hang.
+EXPANDED_NODES_LIMIT = 1_000_000
 
 
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
     yaml = YAML(typ="safe", pure=True)
     root = _compose(yaml, source, file)
+    _refuse_alias_bomb(root, file)
     services_node = _services_node(root, file)
     refs = _reference_counts(root)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
@@ -45,9 +48,11 @@ def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
     try:
         root = yaml.compose(source.body)
     except MarkedYAMLError as error:
-        raise _marked(error, file) from None
+        raise _odd_break(source, file) or _marked(error, file) from None
     except YAMLError as error:
         raise fail(file, f"not valid YAML: {error}") from None
+    except RecursionError:
+        raise fail(file, "the YAML is nested too deeply to be a compose file") from None
     if root is None:
         raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
     if not isinstance(root, MappingNode):
@@ -77,10 +82,27 @@ def _marked(error: MarkedYAMLError, file: str) -> ComposeswapError:
     if "expected a single document" in str(error.context):
         problem = "several YAML documents in one file: composeswap edits single-document files"
     if "found character '\\t'" in problem:
-        problem = "a tab character where YAML needs spaces (tabs cannot indent YAML)"
+        problem = ("a tab character where this YAML reader needs spaces (to indent, and around "
+                   "':' and '#'): replace it with spaces")
     if mark is None:
         return fail(file, f"invalid YAML: {problem}")
     return fail(file, f"invalid YAML: {problem}", line=mark.line + 1, column=mark.column + 1)
+
+
+_ODD_BREAKS = {"\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+               "\x85": "U+0085 NEXT LINE", "\x0c": "a form feed"}
+
+
+def _odd_break(source: Source, file: str) -> ComposeswapError | None:
+    """Characters YAML readers disagree on (a line break to some): the likely cause of an error."""
+    found = [(source.body.find(char), name) for char, name in _ODD_BREAKS.items()]
+    found = [(index, name) for index, name in found if index >= 0]
+    if not found:
+        return None
+    index, name = min(found)
+    line, column = source.position(index)
+    return fail(file, f"{name} here, which YAML readers disagree on (some read a line break): "
+                "replace it with a space or remove it", line=line, column=column)
 
 
 def _services_node(root: MappingNode, file: str) -> MappingNode:
@@ -103,6 +125,21 @@ def _services_node(root: MappingNode, file: str) -> MappingNode:
     line, column = _mark(root)
     raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
                line=line, column=column)
+
+
+def _refuse_alias_bomb(root: Node, file: str) -> None:
+    """Refuse YAML whose aliases expand to far more than any compose file ("billion laughs")."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        known = sizes.get(id(node))
+        if known is None:
+            known = sizes[id(node)] = 1 + sum(size(child) for child in _children(node))
+        return known
+
+    if size(root) > EXPANDED_NODES_LIMIT:
+        raise fail(file, f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
+                   "(an alias bomb?); composeswap will not read it")
 
 
 def _mark(node: Node) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from composeswap.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus" / "awesome-compose"
+CORPUS = FIXTURES / "corpus" / "awesome-compose"
 ORACLE_ENV = {"DOCKER_REGISTRY": "registry.example.com", "IMAGE_TAG": "1.0", "IMAGE_NAME": "app"}
 
 
