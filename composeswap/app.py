@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from composeswap import files, render, yamlsource
+from composeswap import files, render, validation, yamlsource
 from composeswap.config import Overrides
 from composeswap.errors import ComposeswapError, ExitCode, fail
 from composeswap.model import Document
@@ -32,6 +32,7 @@ class SwitchRequest:
     overrides: Overrides = field(default_factory=Overrides)
     write_mode: WriteMode = WriteMode.WRITE
     file: Path | None = None
+    validate: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def switch(request: SwitchRequest) -> Report:
     outcome = prepare(request)
     changed = outcome.new_text != outcome.file.text
     messages = _messages(outcome, request.write_mode)
+    if not request.validate:
+        messages = (f"{outcome.file.name}: warning: schema validation skipped (--no-validate); "
+                    "the edit was still proven", *messages)
     if request.write_mode is WriteMode.WRITE and changed:
         files.write(outcome.file, outcome.new_text)
     diff = ""
@@ -71,13 +75,29 @@ def prepare(request: SwitchRequest) -> Outcome:
     """Everything up to writing: pure apart from reading the file and looking for folders."""
     file = files.read(files.find(request.file, Path.cwd()))
     document = yamlsource.parse(Source.from_text(file.text), file.name)
+    if request.validate:
+        validation.require_valid(document)
     decided = plan(document, request.mode, request.services, request.overrides)
     _check_contexts(document, decided, file.path.parent)
     steps = {switch.service: switch.steps for switch in decided.switches}
     new_text = render.apply(document, steps) if steps else file.text
     if steps:
-        prove(document, new_text, decided)
+        edited = prove(document, new_text, decided)
+        if request.validate:
+            validation.require_valid_result(document, edited)
     return Outcome(file, document, decided, new_text)
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    file: Path | None = None
+
+
+def validate(request: ValidateRequest) -> Report:
+    file = files.read(files.find(request.file, Path.cwd()))
+    document = yamlsource.parse(Source.from_text(file.text), file.name)
+    validation.require_valid(document)
+    return Report((f"{file.name}: valid",))
 
 
 _REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")

@@ -17,8 +17,10 @@ from composeswap import __version__
 
 if TYPE_CHECKING:
     from composeswap.app import Report
+    from composeswap.errors import ComposeswapError
 
 _MODES = ("dry_run", "diff", "check")
+SHOWN_PROBLEMS = 20
 
 
 def _pairs(option: str) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
@@ -39,9 +41,20 @@ def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ("--dry-run", "Say what would change; write nothing."),
         ("--diff", "Print a unified diff of the change to stdout; write nothing."),
         ("--check", "Write nothing; exit 1 if anything would change, naming the services."),
+        ("--no-validate", "Skip schema validation (for Compose features newer than the "
+                          "bundled schema); the edit is still proven before writing."),
     )):
         command = click.option(flag, is_flag=True, help=text)(command)
-    return command
+    return _format_option(command)
+
+
+def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+        show_default=True,
+        help="How problems are printed: text lines (file:line:col: ...) on stderr, or a JSON "
+             "list of diagnostics on stdout for editors and CI.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,12 +84,12 @@ def main(ctx: click.Context, file: Path | None) -> None:
 @_write_options
 @click.pass_obj
 def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, str],
-          target: str | None, **modes: bool) -> None:
+          target: str | None, output_format: str, **modes: bool) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
     With no SERVICES, every managed service not already local.
     """
-    _run("local", file, services, {}, contexts, target, modes)
+    _run("local", file, services, {}, contexts, target, output_format, modes)
 
 
 @main.command()
@@ -87,16 +100,30 @@ def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, s
 @_write_options
 @click.pass_obj
 def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, str],
-           target: str | None, **modes: bool) -> None:
+           target: str | None, output_format: str, **modes: bool) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
     With no SERVICES, every managed service not already remote.
     """
-    _run("remote", file, services, images, {}, target, modes)
+    _run("remote", file, services, images, {}, target, output_format, modes)
+
+
+@main.command()
+@_format_option
+@click.pass_obj
+def validate(file: Path | None, /, output_format: str) -> None:
+    """Check the compose file against the Compose schema and composeswap's settings.
+
+    Exits 0 when valid, 2 with every problem at its line and column otherwise.
+    """
+    from composeswap import app
+
+    sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(file)), output_format))
 
 
 def _run(mode: str, file: Path | None, services: tuple[str, ...], images: dict[str, str],
-         contexts: dict[str, str], target: str | None, modes: dict[str, bool]) -> None:
+         contexts: dict[str, str], target: str | None, output_format: str,
+         modes: dict[str, bool]) -> None:
     chosen = [name for name in _MODES if modes.get(name)]
     if len(chosen) > 1:
         raise click.UsageError("--dry-run, --diff and --check exclude each other")
@@ -108,20 +135,19 @@ def _run(mode: str, file: Path | None, services: tuple[str, ...], images: dict[s
         mode=Mode(mode), services=services,
         overrides=Overrides(images=images, contexts=contexts, target=target),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
-        file=file,
+        file=file, validate=not modes.get("no_validate"),
     )
-    sys.exit(_guarded(lambda: app.switch(request)))
+    sys.exit(_guarded(lambda: app.switch(request), output_format))
 
 
-def _guarded(command: Callable[[], Report]) -> int:
+def _guarded(command: Callable[[], Report], output_format: str) -> int:
     """Run a command and print its report; a problem in the input never shows a traceback."""
     from composeswap.errors import ComposeswapError, ExitCode
 
     try:
         report = command()
     except ComposeswapError as error:
-        for problem in error.problems:
-            click.echo(problem.render(), err=True)
+        _print_problems(error, output_format)
         return ExitCode.ERROR
     except KeyboardInterrupt:
         click.echo("interrupted; the file is unchanged", err=True)
@@ -129,4 +155,20 @@ def _guarded(command: Callable[[], Report]) -> int:
     for message in report.messages:
         click.echo(message, err=True)
     click.echo(report.diff, nl=False)
+    if output_format == "json":
+        click.echo("[]")
     return report.exit_code
+
+
+def _print_problems(error: ComposeswapError, output_format: str) -> None:
+    problems = sorted(error.problems, key=lambda problem: problem.sort_key())
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([problem.as_json() for problem in problems], indent=2))
+        return
+    for problem in problems[:SHOWN_PROBLEMS]:
+        click.echo(problem.render(), err=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        click.echo(f"... and {len(problems) - SHOWN_PROBLEMS} more problems "
+                   "(--format json lists them all)", err=True)

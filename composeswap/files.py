@@ -72,6 +72,9 @@ def write(file: ComposeFile, text: str) -> None:
     data = text.encode("utf-8")
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
+        if not mode & 0o222:  # the rename would replace it anyway; its owner said "don't"
+            raise fail(file.name, "the file is read-only; nothing written (make it writable "
+                       "to switch it)")
         temp = _write_temp(target, data, mode)
     except OSError as error:
         raise _write_error(file, error) from None

@@ -12,6 +12,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from composeswap.errors import ComposeswapError, fail
@@ -49,6 +50,10 @@ def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
         root = yaml.compose(source.body)
     except MarkedYAMLError as error:
         raise _odd_break(source, file) or _marked(error, file) from None
+    except ReaderError as error:
+        line, column = source.position(error.position)
+        raise fail(file, f"a character YAML does not allow (U+{error.character:04X}): remove it",
+                   line=line, column=column) from None
     except YAMLError as error:
         raise fail(file, f"not valid YAML: {error}") from None
     except RecursionError:

