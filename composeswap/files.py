@@ -72,7 +72,8 @@ def write(file: ComposeFile, text: str) -> None:
     data = text.encode("utf-8")
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
-        if not mode & 0o222:  # the rename would replace it anyway; its owner said "don't"
+        # The rename would replace the file whatever its permissions say: honour them here.
+        if not mode & 0o222 or not _writable(target):
             raise fail(file.name, "the file is read-only; nothing written (make it writable "
                        "to switch it)")
         temp = _write_temp(target, data, mode)
@@ -89,6 +90,11 @@ def write(file: ComposeFile, text: str) -> None:
         if temp.exists():
             temp.unlink()
     _sync_folder(target.parent)
+
+
+def _writable(target: Path) -> bool:
+    effective = os.access in os.supports_effective_ids  # as the user we run as, even under sudo -u
+    return os.access(target, os.W_OK, effective_ids=effective)
 
 
 def _write_temp(target: Path, data: bytes, mode: int) -> Path:

@@ -47,6 +47,7 @@ class Service:
     flow: bool
     entries: Mapping[str, Entry]  # own keys in file order; ``<<`` excluded
     merged: frozenset[str]  # keys a ``<<`` merge provides, whether or not the service has its own
+    shared: str | None  # why its mapping is also used elsewhere through an alias, if it is
     data: Mapping[str, Any]  # the resolved service, as Compose sees it
 
 

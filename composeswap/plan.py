@@ -84,6 +84,9 @@ def switch_service(document: Document, service: Service, mode: Mode, overrides: 
     if form.value == mode.value or (form is Form.HYBRID and mode is Mode.REMOTE and not named):
         return None
     _refuse_merged(document, service, mode.opposite.key)
+    if service.shared:
+        raise _service_error(document, service, f"{service.shared}; switching it would change "
+                             "both: write the service out in full, then run again")
     if form is Form.HYBRID:
         return _pause(document, service, mode)
     return _switch_form(document, service, mode, overrides)

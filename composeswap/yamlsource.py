@@ -30,7 +30,7 @@ def parse(source: Source, file: str) -> Document:
     yaml = YAML(typ="safe", pure=True)
     root = _compose(yaml, source, file)
     _refuse_alias_bomb(root, file)
-    services_node = _services_node(root, file)
+    services_node = _services_node(root, source, file)
     refs = _reference_counts(root)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
@@ -110,7 +110,7 @@ def _odd_break(source: Source, file: str) -> ComposeswapError | None:
                 "replace it with a space or remove it", line=line, column=column)
 
 
-def _services_node(root: MappingNode, file: str) -> MappingNode:
+def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
     for key, value in root.value:
         if key.value == "services":
             if not isinstance(value, MappingNode):
@@ -120,8 +120,9 @@ def _services_node(root: MappingNode, file: str) -> MappingNode:
             for service_key, service_value in value.value:
                 if service_key.tag != _STR_TAG:
                     line, column = _mark(service_key)
-                    raise fail(file, f"service name {service_key.value!r} must be a string; "
-                               "quote it", line=line, column=column, where="services")
+                    written = source.body[service_key.start_mark.index:service_key.end_mark.index]
+                    raise fail(file, f"a service name must be a string, not {written.strip()!r}",
+                               line=line, column=column, where="services")
                 if not isinstance(service_value, MappingNode):
                     line, column = _mark(service_value)
                     raise fail(file, "a service must be a mapping of keys such as image and build",
@@ -189,8 +190,18 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         flow=node.flow_style is True,
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
+        shared=_shared(key, node, refs),
         data={},
     )
+
+
+def _shared(key: ScalarNode, node: MappingNode, refs: Mapping[int, int]) -> str | None:
+    """How a service's mapping is also used elsewhere, if it is: editing it would edit both."""
+    if node.start_mark.index < key.end_mark.index:
+        return f"is written as an alias (*{node.anchor}) of a mapping defined elsewhere"
+    if refs.get(id(node), 0) > 1:
+        return f"has an anchor (&{node.anchor}) that another part of the file aliases"
+    return None
 
 
 def _with_data(shape: Service, data: Mapping[str, Any]) -> Service:
