@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import re
@@ -55,14 +56,17 @@ class Report:
 
 
 def switch(request: SwitchRequest) -> Report:
-    outcome = prepare(request)
-    changed = outcome.new_text != outcome.file.text
+    path = files.find(request.file, Path.cwd())
+    writing = request.write_mode is WriteMode.WRITE
+    with files.exclusive(path) if writing else contextlib.nullcontext():
+        outcome = prepare(request, path)
+        changed = outcome.new_text != outcome.file.text
+        if writing and changed:
+            files.write(outcome.file, outcome.new_text)
     messages = _messages(outcome, request.write_mode)
     if not request.validate:
         messages = (f"{outcome.file.name}: warning: schema validation skipped (--no-validate); "
                     "the edit was still proven", *messages)
-    if request.write_mode is WriteMode.WRITE and changed:
-        files.write(outcome.file, outcome.new_text)
     diff = ""
     if request.write_mode is WriteMode.DIFF and changed:
         diff = unified_diff(outcome.file.name, outcome.file.text, outcome.new_text)
@@ -71,9 +75,9 @@ def switch(request: SwitchRequest) -> Report:
     return Report(messages, diff, code)
 
 
-def prepare(request: SwitchRequest) -> Outcome:
+def prepare(request: SwitchRequest, path: Path) -> Outcome:
     """Everything up to writing: pure apart from reading the file and looking for folders."""
-    file = files.read(files.find(request.file, Path.cwd()))
+    file = files.read(path)
     document = yamlsource.parse(Source.from_text(file.text), file.name)
     if request.validate:
         validation.require_valid(document)

@@ -6,6 +6,7 @@ imported when a command runs, so ``--help`` and ``--version`` stay instant.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +35,15 @@ def _pairs(option: str) -> Callable[[click.Context, click.Parameter, Sequence[st
             pairs[service] = value
         return pairs
     return parse
+
+
+_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _stage(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _STAGE.match(value):
+        raise click.BadParameter(f"{value!r} is not a Dockerfile stage name", param_hint="--target")
+    return value
 
 
 def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,7 +90,8 @@ def main(ctx: click.Context, file: Path | None) -> None:
 @click.argument("services", nargs=-1)
 @click.option("--context", "contexts", multiple=True, metavar="SERVICE=PATH",
               callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
-@click.option("--target", metavar="STAGE", help="Dockerfile stage to build (default: dev).")
+@click.option("--target", metavar="STAGE", callback=_stage,
+              help="Dockerfile stage to build (default: dev).")
 @_write_options
 @click.pass_obj
 def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, str],
@@ -96,7 +107,8 @@ def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, s
 @click.argument("services", nargs=-1)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF",
               callback=_pairs("--image"), help="Image reference for SERVICE (repeatable).")
-@click.option("--target", metavar="STAGE", help="Stage the image was built from (default: dev).")
+@click.option("--target", metavar="STAGE", callback=_stage,
+              help="Stage the image was built from (default: dev).")
 @_write_options
 @click.pass_obj
 def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, str],

@@ -8,16 +8,24 @@ it since composeswap read it, nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from composeswap.errors import ComposeswapError, fail
 
+if sys.platform != "win32":
+    import fcntl
+
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 TEMP_SUFFIX = ".composeswap.tmp"
+LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,54 @@ def _decode(name: str, raw: bytes) -> str:
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         raise fail(name, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); compose files are "
                    "UTF-8", line=line, column=column) from None
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the folder's lock from reading to writing, so two composeswap runs take turns.
+
+    The lock is an advisory ``flock`` on the folder itself, so no lock file is left in the
+    user's repository. Where there is no ``flock`` (Windows), the check before the rename still
+    refuses to overwrite a change made in between.
+    """
+    if sys.platform == "win32":
+        yield
+        return
+    target = Path(os.path.realpath(path))
+    try:
+        descriptor = os.open(target.parent, os.O_RDONLY)
+    except OSError:
+        yield  # reading the file will report what is wrong with its folder
+        return
+    try:
+        _wait_for_lock(descriptor, str(path))
+        remove_stale_temps(target)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _wait_for_lock(descriptor: int, name: str) -> None:
+    assert sys.platform != "win32"
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise fail(name, "another composeswap has been editing this file's folder for "
+                           f"{LOCK_WAIT_SECONDS:.0f} s; nothing written: try again") from None
+            time.sleep(0.02)
+        except OSError:
+            return  # a file system without locks: the check before the rename still guards
+
+
+def remove_stale_temps(target: Path) -> None:
+    """Temporary files a killed run left behind; only called while holding the lock."""
+    for stale in target.parent.glob(f".{target.name}.*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def write(file: ComposeFile, text: str) -> None:
