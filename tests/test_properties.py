@@ -58,7 +58,10 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
     indent = draw(st.sampled_from([style.step, style.step + 2]))  # some indented unlike others
     pad, inner = " " * (style.step + indent), " " * (style.step + 2 * indent)
     dash = pad if style.flush_dashes else inner
-    comment = (lambda: draw(st.sampled_from(["", "  # note", " #x"]))) if style.comments else str
+
+    def comment() -> str:
+        return draw(st.sampled_from(["", "  # note", " #x"])) if style.comments else ""
+
     form_lines = {
         "remote": [f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev{comment()}"],
         "remote-custom": [f"{pad}image: {draw(quoted(f'registry.example.com/{name}:1.0-dev'))}"
