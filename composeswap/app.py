@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import enum
 import re
 from dataclasses import dataclass, field
@@ -11,12 +10,13 @@ from pathlib import Path
 
 from composeswap import files, render, validation, yamlsource
 from composeswap.config import Overrides
+from composeswap.diff import unified_diff
 from composeswap.errors import ComposeswapError, ExitCode, fail
 from composeswap.model import Document
 from composeswap.plan import Plan, plan
 from composeswap.proof import prove
 from composeswap.steps import Mode
-from composeswap.text import Source
+from composeswap.text import Source, splice
 
 
 class WriteMode(enum.Enum):
@@ -43,6 +43,7 @@ class Outcome:
     file: files.ComposeFile
     document: Document
     plan: Plan
+    edits: list[render.Edit]
     new_text: str
 
 
@@ -69,7 +70,7 @@ def switch(request: SwitchRequest) -> Report:
                     "the edit was still proven", *messages)
     diff = ""
     if request.write_mode is WriteMode.DIFF and changed:
-        diff = unified_diff(outcome.file.name, outcome.file.text, outcome.new_text)
+        diff = unified_diff(outcome.file.name, outcome.file.text, outcome.edits)
     code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK and changed \
         else ExitCode.OK
     return Report(messages, diff, code)
@@ -84,12 +85,13 @@ def prepare(request: SwitchRequest, path: Path) -> Outcome:
     decided = plan(document, request.mode, request.services, request.overrides)
     _check_contexts(document, decided, file.path.parent)
     steps = {switch.service: switch.steps for switch in decided.switches}
-    new_text = render.apply(document, steps) if steps else file.text
+    edits = render.all_edits(document, steps)
+    new_text = splice(file.text, edits)
     if steps:
-        edited = prove(document, new_text, decided)
+        switched = prove(document, new_text, decided)
         if request.validate:
-            validation.require_valid_result(document, edited)
-    return Outcome(file, document, decided, new_text)
+            validation.require_valid_result(document, switched)
+    return Outcome(file, document, decided, edits, new_text)
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,3 @@ def _messages(outcome: Outcome, write_mode: WriteMode) -> tuple[str, ...]:
     return tuple(messages)
 
 
-def unified_diff(name: str, old: str, new: str) -> str:
-    lines = difflib.unified_diff(_lines(old), _lines(new), f"a/{name}", f"b/{name}")
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
-
-
-def _lines(text: str) -> list[str]:
-    return re.findall(r"[^\n]*\n|[^\n]+$", text)

@@ -48,6 +48,7 @@ class Service:
     entries: Mapping[str, Entry]  # own keys in file order; ``<<`` excluded
     merged: frozenset[str]  # keys a ``<<`` merge provides, whether or not the service has its own
     shared: str | None  # why its mapping is also used elsewhere through an alias, if it is
+    lines: tuple[int, int] | None  # the whole lines it occupies alone, or None if it shares one
     data: Mapping[str, Any]  # the resolved service, as Compose sees it
 
 

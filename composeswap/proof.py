@@ -1,8 +1,10 @@
 """Proof before writing: the edited text must say exactly what the plan intended, and no more.
 
-The new text is parsed again and compared, key order included, with the old data changed only
-by the planned steps. Then the opposite switch is planned on the new text: it must give back the
-original bytes, so switching back is proven before anything is written.
+Each switched service's lines are parsed again and compared, key order included, with its old
+data changed only by the planned steps; then the opposite switch is planned on them and must
+give back the original bytes, so switching back is proven before anything is written. Lines that
+do not stand alone (an alias or merge reaching outside the service) are proven by parsing the
+whole file instead.
 """
 
 from __future__ import annotations
@@ -11,26 +13,73 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from composeswap import render, yamlsource
+from composeswap import config, render, yamlsource
 from composeswap.config import Overrides
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, JsonPath
-from composeswap.plan import Plan, plan
-from composeswap.text import Source
+from composeswap.plan import Plan, Switch, plan
+from composeswap.steps import Mode
+from composeswap.text import Source, splice
+
+ServiceData = Mapping[str, Any]
 
 
-def prove(document: Document, new_text: str, switched: Plan) -> Document:
-    """The parsed new file, once it is shown to change only the switched keys, reversibly."""
+def prove(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:
+    """The switched services as the new text says, once shown to be exactly as planned."""
+    pieces = [_service_piece(document, switch) for switch in switched.switches]
+    if any(piece is None for piece in pieces) or not _assembles(document, pieces, new_text):
+        return _prove_whole(document, new_text, switched)
+    return {name: data for piece in pieces if piece for name, data in [piece[3]]}
+
+
+Piece = tuple[int, int, str, tuple[str, ServiceData]]
+
+
+def _service_piece(document: Document, switch: Switch) -> Piece | None:
+    service = document.services[switch.service]
+    if service.lines is None or service.merged or service.shared:
+        return None
+    start, end = service.lines
+    newline = document.source.newline
+    edits = [(a - start, b - start, text)
+             for a, b, text in render.edits(document, service, switch.steps)]
+    old = document.source.body[start:end]
+    new = splice(old, edits)
+    try:
+        piece = yamlsource.parse_service(Source(new, line_ending=newline), document.file,
+                                         document.data.get(config.CONFIG_KEY))
+    except ComposeswapError:
+        return None
+    data = piece.services[switch.service].data
+    try:
+        _compare(document, render.expected_service(service.data, switch.steps), data,
+                 ("services", switch.service))
+        if not switch.restores:
+            _prove_reversible(document, piece, switch.mode, [switch.service], old)
+    except ComposeswapError:
+        return None  # the lines may read differently alone (a %YAML directive): ask the file
+    return start, end, new, (switch.service, data)
+
+
+def _assembles(document: Document, pieces: list[Piece | None], new_text: str) -> bool:
+    """Whether the new text is exactly the old one with the proven pieces put in."""
+    edits = [(start, end, new) for piece in pieces if piece for start, end, new, _ in [piece]]
+    return Source(splice(document.source.body, edits), document.source.bom).text == new_text
+
+
+def _prove_whole(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:
     try:
         edited = yamlsource.parse(Source.from_text(new_text), document.file)
     except ComposeswapError as error:
         raise _unproven(document, f"the edited text would not parse ({error.problems[0].message})")
-    difference = first_difference(_expected(document, switched), edited.data)
-    if difference is not None:
-        where = ".".join(str(part) for part in difference) or "the top level"
-        raise _unproven(document, f"the edit would also change {where}")
-    _prove_reversible(document, edited, switched)
-    return edited
+    _compare(document, _expected(document, switched), edited.data, ())
+    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
+    names = [switch.service for switch in switched.switches if not switch.restores]
+    restored = {s.service: s.steps for s in switched.switches if s.restores}
+    if names:
+        _prove_reversible(document, edited, switched.mode, names,
+                          render.apply(document, restored))
+    return {s.service: edited.data["services"][s.service] for s in switched.switches}
 
 
 def _expected(document: Document, switched: Plan) -> dict[str, Any]:
@@ -42,18 +91,21 @@ def _expected(document: Document, switched: Plan) -> dict[str, Any]:
     return expected
 
 
-def _prove_reversible(document: Document, edited: Document, switched: Plan) -> None:
-    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
-    names = [switch.service for switch in switched.switches if not switch.restores]
-    if not names:
-        return
+def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> None:
+    difference = first_difference(expected, actual, path)
+    if difference is not None:
+        where = ".".join(str(part) for part in difference) or "the top level"
+        raise _unproven(document, f"the edit would also change {where}")
+
+
+def _prove_reversible(document: Document, edited: Document, mode: Mode, names: list[str],
+                      original: str) -> None:
     try:
-        back = plan(edited, switched.mode.opposite, names, Overrides())
+        back = plan(edited, mode.opposite, names, Overrides())
         text = render.apply(edited, {s.service: s.steps for s in back.switches})
     except ComposeswapError as error:
         raise _unproven(document, f"switching back would fail ({error.problems[0].message})")
-    restored = {s.service: s.steps for s in switched.switches if s.restores}
-    if text != render.apply(document, restored):
+    if text != original:
         raise _unproven(document, "switching back would not restore the file byte for byte")
 
 

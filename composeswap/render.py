@@ -193,10 +193,14 @@ def _data(value: Value) -> object:
     return value if isinstance(value, str) else dict(value)
 
 
+def all_edits(document: Document, steps_by_service: Mapping[str, tuple[Step, ...]]) -> list[Edit]:
+    """Every service's edits, in offsets of the whole text (BOM included)."""
+    shift = len(document.source.text) - len(document.source.body)
+    return [(start + shift, end + shift, text)
+            for name, steps in steps_by_service.items()
+            for start, end, text in edits(document, document.services[name], steps)]
+
+
 def apply(document: Document, steps_by_service: Mapping[str, tuple[Step, ...]]) -> str:
     """The whole new file text (BOM included) after every service's steps."""
-    all_edits: list[Edit] = []
-    for name, steps in steps_by_service.items():
-        all_edits += edits(document, document.services[name], steps)
-    body = splice(document.source.body, all_edits)
-    return Source(body, document.source.bom).text
+    return splice(document.source.text, all_edits(document, steps_by_service))

@@ -20,6 +20,7 @@ class Source:
 
     body: str
     bom: bool = False
+    line_ending: str = ""  # set for a piece of a file, whose first line break may not be typical
     _line_starts: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -35,6 +36,8 @@ class Source:
     @property
     def newline(self) -> str:
         """The file's own line ending: the first one it uses, LF for a one-line file."""
+        if self.line_ending:
+            return self.line_ending
         found = _BREAK.search(self.body)
         return found.group() if found else "\n"
 

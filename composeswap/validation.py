@@ -37,13 +37,17 @@ def require_valid(document: Document) -> None:
         raise ComposeswapError(*found)
 
 
-def require_valid_result(original: Document, edited: Document) -> None:
-    """Refuse to write a result Compose would reject, even if the input was fine."""
-    found = problems(edited)
-    if found:
-        first = found[0]
-        raise fail(original.file, f"refusing to write: the result would not be valid "
-                   f"({first.where}: {first.message}); the file is unchanged")
+def require_valid_result(original: Document, switched: Mapping[str, Any]) -> None:
+    """Refuse to write a result Compose would reject; only the switched services changed."""
+    from composeswap import schema
+
+    result = {"services": dict(switched)}
+    if schema.is_valid_compose(result):
+        return
+    first = schema.compose_violations(result)[0]
+    where = ".".join(str(part) for part in first.path)
+    raise fail(original.file, f"refusing to write: the result would not be valid ({where}: "
+               f"{first.message}); the file is unchanged")
 
 
 def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:

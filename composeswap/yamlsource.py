@@ -40,9 +40,28 @@ def parse(source: Source, file: str) -> Document:
     return Document(file, source, data, services, lambda path, at_key: _locate(root, path, at_key))
 
 
-def load_plain(text: str) -> Any:
-    """Data of a YAML text with no positions: for proving an edit."""
-    return YAML(typ="safe", pure=True).load(Source.from_text(text).body)
+def parse_service(snippet: Source, file: str, settings: object) -> Document:
+    """One service's lines, parsed on their own as a document holding just that service.
+
+    Proving an edit by parsing only the lines it touched keeps large files fast. Raises
+    ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a merge,
+    a second key), and the caller then parses the whole file instead.
+    """
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        root = yaml.compose(snippet.body)
+    except (YAMLError, RecursionError) as error:
+        raise fail(file, f"the service does not parse on its own: {error}") from None
+    if not isinstance(root, MappingNode) or len(root.value) != 1:
+        raise fail(file, "the edited lines are not one service")
+    key, node = root.value[0]
+    if not isinstance(node, MappingNode) or _merged_keys(node, set()):
+        raise fail(file, "the service uses a merge")
+    shape = _shape(snippet, file, key, node, _reference_counts(root))
+    service = _construct(yaml, root, file)[str(key.value)]
+    data = {"x-composeswap": settings, "services": {shape.name: service}}
+    return Document(file, snippet, data, {shape.name: _with_data(shape, service)},
+                    lambda path, at_key: _locate(root, path, at_key))
 
 
 def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
@@ -191,6 +210,7 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
         shared=_shared(key, node, refs),
+        lines=_own_lines(source, key, node),
         data={},
     )
 
@@ -202,6 +222,16 @@ def _shared(key: ScalarNode, node: MappingNode, refs: Mapping[int, int]) -> str 
     if refs.get(id(node), 0) > 1:
         return f"has an anchor (&{node.anchor}) that another part of the file aliases"
     return None
+
+
+def _own_lines(source: Source, key: ScalarNode, node: MappingNode) -> tuple[int, int] | None:
+    """The span of whole lines holding the service and nothing else, if it has them."""
+    start = source.line_start(key.start_mark.index)
+    end = _node_end(source, node) if node.value else None
+    if end is None or source.body[start:key.start_mark.index].strip(" "):
+        return None
+    rest = source.body[end:source.line_end(end)].strip(" \t")
+    return (start, source.line_end(end)) if not rest or rest.startswith("#") else None
 
 
 def _with_data(shape: Service, data: Mapping[str, Any]) -> Service:
