@@ -10,6 +10,7 @@ whole file instead.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,45 +27,67 @@ ServiceData = Mapping[str, Any]
 
 def prove(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:
     """The switched services as the new text says, once shown to be exactly as planned."""
-    pieces = [_service_piece(document, switch) for switch in switched.switches]
-    if any(piece is None for piece in pieces) or not _assembles(document, pieces, new_text):
-        return _prove_whole(document, new_text, switched)
-    return {name: data for piece in pieces if piece for name, data in [piece[3]]}
+    pieces = [_piece(document, switch) for switch in switched.switches]
+    if all(pieces) and _assembles(document, pieces, new_text):
+        proven = _prove_pieces(document, switched, [p for p in pieces if p])
+        if proven is not None:
+            return proven
+    return _prove_whole(document, new_text, switched)
 
 
-Piece = tuple[int, int, str, tuple[str, ServiceData]]
+@dataclass(frozen=True)
+class Piece:
+    """A switched service's own whole lines, before and after its edits."""
+
+    start: int
+    end: int
+    old: str
+    new: str
 
 
-def _service_piece(document: Document, switch: Switch) -> Piece | None:
+def _piece(document: Document, switch: Switch) -> Piece | None:
     service = document.services[switch.service]
     if service.lines is None or service.merged or service.shared:
         return None
     start, end = service.lines
-    newline = document.source.newline
     edits = [(a - start, b - start, text)
              for a, b, text in render.edits(document, service, switch.steps)]
     old = document.source.body[start:end]
-    new = splice(old, edits)
-    try:
-        piece = yamlsource.parse_service(Source(new, line_ending=newline), document.file,
-                                         document.data.get(config.CONFIG_KEY))
-    except ComposeswapError:
-        return None
-    data = piece.services[switch.service].data
-    try:
-        _compare(document, render.expected_service(service.data, switch.steps), data,
-                 ("services", switch.service))
-        if not switch.restores:
-            _prove_reversible(document, piece, switch.mode, [switch.service], old)
-    except ComposeswapError:
-        return None  # the lines may read differently alone (a %YAML directive): ask the file
-    return start, end, new, (switch.service, data)
+    return Piece(start, end, old, splice(old, edits))
 
 
 def _assembles(document: Document, pieces: list[Piece | None], new_text: str) -> bool:
-    """Whether the new text is exactly the old one with the proven pieces put in."""
-    edits = [(start, end, new) for piece in pieces if piece for start, end, new, _ in [piece]]
+    """Whether the new text is exactly the old one with the pieces put in."""
+    edits = [(piece.start, piece.end, piece.new) for piece in pieces if piece]
     return Source(splice(document.source.body, edits), document.source.bom).text == new_text
+
+
+def _prove_pieces(document: Document, switched: Plan,
+                  pieces: list[Piece]) -> dict[str, ServiceData] | None:
+    """Parse the switched services' new lines alone, once; None if they do not stand alone."""
+    newline = document.source.newline
+    try:
+        edited = yamlsource.parse_services(
+            Source(newline.join(piece.new for piece in pieces), line_ending=newline),
+            document.file, document.data.get(config.CONFIG_KEY))
+    except ComposeswapError:
+        return None
+    if list(edited.services) != [switch.service for switch in switched.switches]:
+        return None
+    try:
+        for switch in switched.switches:
+            expected = render.expected_service(document.services[switch.service].data,
+                                               switch.steps)
+            _compare(document, expected, edited.data["services"][switch.service],
+                     ("services", switch.service))
+        names = [switch.service for switch in switched.switches if not switch.restores]
+        if names:
+            back = newline.join(piece.new if switch.restores else piece.old
+                                for piece, switch in zip(pieces, switched.switches))
+            _prove_reversible(document, edited, switched.mode, names, back)
+    except ComposeswapError:
+        return None  # lines may read differently alone (a %YAML directive): ask the whole file
+    return dict(edited.data["services"])
 
 
 def _prove_whole(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:

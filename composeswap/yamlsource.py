@@ -40,27 +40,30 @@ def parse(source: Source, file: str) -> Document:
     return Document(file, source, data, services, lambda path, at_key: _locate(root, path, at_key))
 
 
-def parse_service(snippet: Source, file: str, settings: object) -> Document:
-    """One service's lines, parsed on their own as a document holding just that service.
+def parse_services(snippet: Source, file: str, settings: object) -> Document:
+    """Some services' lines, parsed on their own as a document holding just those services.
 
-    Proving an edit by parsing only the lines it touched keeps large files fast. Raises
-    ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a merge,
-    a second key), and the caller then parses the whole file instead.
+    Proving an edit by parsing only the services it touched keeps large files fast. Raises
+    ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a
+    merge), and the caller then parses the whole file instead.
     """
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(snippet.body)
     except (YAMLError, RecursionError) as error:
-        raise fail(file, f"the service does not parse on its own: {error}") from None
-    if not isinstance(root, MappingNode) or len(root.value) != 1:
-        raise fail(file, "the edited lines are not one service")
-    key, node = root.value[0]
-    if not isinstance(node, MappingNode) or _merged_keys(node, set()):
-        raise fail(file, "the service uses a merge")
-    shape = _shape(snippet, file, key, node, _reference_counts(root))
-    service = _construct(yaml, root, file)[str(key.value)]
-    data = {"x-composeswap": settings, "services": {shape.name: service}}
-    return Document(file, snippet, data, {shape.name: _with_data(shape, service)},
+        raise fail(file, f"the services do not parse on their own: {error}") from None
+    if not isinstance(root, MappingNode):
+        raise fail(file, "the edited lines are not services")
+    refs = _reference_counts(root)
+    shapes = []
+    for key, node in root.value:
+        if not isinstance(node, MappingNode) or _merged_keys(node, set()):
+            raise fail(file, "a service uses a merge")
+        shapes.append(_shape(snippet, file, key, node, refs))
+    services = _construct(yaml, root, file)
+    data = {"x-composeswap": settings, "services": services}
+    return Document(file, snippet, data,
+                    {shape.name: _with_data(shape, services[shape.name]) for shape in shapes},
                     lambda path, at_key: _locate(root, path, at_key))
 
 
