@@ -68,7 +68,7 @@ def edits(document: Document, service: Service, steps: tuple[Step, ...]) -> list
 def _edit(document: Document, service: Service, step: Step) -> Edit:
     source = document.source
     if isinstance(step, Rename):
-        entry = _entry(document, service, step.key)
+        entry = service.entries[step.key]
         return entry.key_start, entry.key_end, _renamed(document, service, entry, step.to)
     if isinstance(step, Replace):
         entry = _editable(document, service, step.key)
@@ -77,7 +77,7 @@ def _edit(document: Document, service: Service, step: Step) -> Edit:
         lines[0] += tail
         return entry.key_start, end, source.newline.join(lines)
     if isinstance(step, Insert):  # after the entry, which stays as it is: an anchor is fine
-        entry = _own_line(document, service, _entry(document, service, step.after))
+        entry = _own_line(document, service, service.entries[step.after])
         lines = _lines(step.key, step.value, entry, _step(service))
         if entry.flow:
             return entry.value_end, entry.value_end, ", " + lines[0]
@@ -142,12 +142,8 @@ def _renamed(document: Document, service: Service, entry: Entry, new_key: str) -
     raise _layout_error(document, service, entry, "is written with escapes")
 
 
-def _entry(document: Document, service: Service, key: str) -> Entry:
-    return service.entries[key]
-
-
 def _editable(document: Document, service: Service, key: str) -> Entry:
-    entry = _entry(document, service, key)
+    entry = service.entries[key]
     if entry.aliased:
         raise _layout_error(document, service, entry, f"has an anchor (&{entry.anchor}) that "
                             "another part of the file uses through an alias")
