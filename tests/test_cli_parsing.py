@@ -1,0 +1,61 @@
+"""The command line only turns arguments into a request: checked here with execution replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from composeswap import app
+from composeswap.cli import main
+from composeswap.config import Overrides
+from composeswap.steps import Mode
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    seen: list[object] = []
+
+    def record(request: object) -> app.Report:
+        seen.append(request)
+        return app.Report(("recorded",))
+
+    monkeypatch.setattr(app, "switch", record)
+    monkeypatch.setattr(app, "validate", record)
+    return seen
+
+
+def invoke(*args: str) -> int:
+    return CliRunner().invoke(main, list(args)).exit_code
+
+
+def test_local_fills_a_switch_request(requests: list[object]) -> None:
+    assert invoke("-f", "x.yaml", "local", "api", "web", "--context", "api=../api",
+                  "--target", "test", "--diff") == 0
+    assert requests == [app.SwitchRequest(
+        mode=Mode.LOCAL, services=("api", "web"),
+        overrides=Overrides(images={}, contexts={"api": "../api"}, target="test"),
+        write_mode=app.WriteMode.DIFF, file=Path("x.yaml"), validate=True)]
+
+
+def test_remote_fills_a_switch_request(requests: list[object]) -> None:
+    assert invoke("remote", "--image", "api=reg/api:1", "--check", "--no-validate") == 0
+    assert requests == [app.SwitchRequest(
+        mode=Mode.REMOTE, services=(), overrides=Overrides(images={"api": "reg/api:1"}),
+        write_mode=app.WriteMode.CHECK, file=None, validate=False)]
+
+
+def test_validate_fills_a_validate_request(requests: list[object]) -> None:
+    assert invoke("--file", "c.yml", "validate", "--format", "json") == 0
+    assert requests == [app.ValidateRequest(Path("c.yml"))]
+
+
+@pytest.mark.parametrize("args", [
+    ("local", "--dry-run", "--diff"), ("local", "--context", "api"), ("remote", "--image", "=x"),
+    ("local", "--target", "not a stage"), ("remote", "--context", "a=b"), ("local", "--image", "a=b"),
+    ("validate", "--format", "xml"), ("frobnicate",),
+])
+def test_bad_arguments_are_usage_errors(requests: list[object], args: tuple[str, ...]) -> None:
+    assert invoke(*args) == 2
+    assert requests == []
