@@ -167,8 +167,8 @@ def _guarded(command: Callable[[], Report], output_format: str) -> int:
     for message in report.messages:
         click.echo(message, err=True)
     click.echo(report.diff, nl=False)
-    if output_format == "json":
-        click.echo("[]")
+    if output_format == "json" and not report.diff:
+        click.echo("[]")  # no problems; after a diff, stdout stays a clean diff
     return report.exit_code
 
 

@@ -52,6 +52,8 @@ def find(given: Path | None, folder: Path) -> Path:
 def read(path: Path) -> ComposeFile:
     name = str(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise fail(name, "is not a regular file (a pipe or a device?); give a compose file")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise fail(name, "no such file") from None

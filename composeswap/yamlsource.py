@@ -35,9 +35,10 @@ def parse(source: Source, file: str) -> Document:
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
     shapes = [_shape(source, file, key, value, refs) for key, value in services_node.value]
-    data = _construct(yaml, root, file)
+    data = _construct(yaml, root, source, file)
     services = {shape.name: _with_data(shape, data["services"][shape.name]) for shape in shapes}
-    return Document(file, source, data, services, lambda path, at_key: _locate(root, path, at_key))
+    return Document(file, source, data, services,
+                    lambda path, at_key: _locate(root, source, path, at_key))
 
 
 def parse_services(snippet: Source, file: str, settings: object) -> Document:
@@ -60,18 +61,18 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
         if not isinstance(node, MappingNode) or _merged_keys(node, set()):
             raise fail(file, "a service uses a merge")
         shapes.append(_shape(snippet, file, key, node, refs))
-    services = _construct(yaml, root, file)
+    services = _construct(yaml, root, snippet, file)
     data = {"x-composeswap": settings, "services": services}
     return Document(file, snippet, data,
                     {shape.name: _with_data(shape, services[shape.name]) for shape in shapes},
-                    lambda path, at_key: _locate(root, path, at_key))
+                    lambda path, at_key: _locate(root, snippet, path, at_key))
 
 
 def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
     try:
         root = yaml.compose(source.body)
     except MarkedYAMLError as error:
-        raise _odd_break(source, file) or _marked(error, file) from None
+        raise _odd_break(source, error, file) or _marked(error, source, file) from None
     except ReaderError as error:
         line, column = source.position(error.position)
         raise fail(file, f"a character YAML does not allow (U+{error.character:04X}): remove it",
@@ -83,25 +84,25 @@ def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
     if root is None:
         raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
     if not isinstance(root, MappingNode):
-        line, column = _mark(root)
+        line, column = _mark(source, root)
         raise fail(file, "the top level must be a mapping with a 'services' key",
                    line=line, column=column)
     return root
 
 
-def _construct(yaml: YAML, root: Node, file: str) -> dict[str, Any]:
+def _construct(yaml: YAML, root: Node, source: Source, file: str) -> dict[str, Any]:
     try:
         data = yaml.constructor.construct_document(root)
     except MarkedYAMLError as error:
-        raise _marked(error, file) from None
+        raise _marked(error, source, file) from None
     except (YAMLError, TypeError, ValueError) as error:
-        line, column = _mark(root)
+        line, column = _mark(source, root)
         raise fail(file, f"cannot read the YAML: {error}", line=line, column=column) from None
     assert isinstance(data, dict)
     return data
 
 
-def _marked(error: MarkedYAMLError, file: str) -> ComposeswapError:
+def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapError:
     mark = error.problem_mark or error.context_mark
     problem = error.problem or error.context or "invalid YAML"
     if "duplicate key" in problem:
@@ -111,19 +112,30 @@ def _marked(error: MarkedYAMLError, file: str) -> ComposeswapError:
     if "found character '\\t'" in problem:
         problem = ("a tab character where this YAML reader needs spaces (to indent, and around "
                    "':' and '#'): replace it with spaces")
+    elif str(error.context).startswith(("while parsing", "while scanning")) \
+            and error.context_mark and error.problem_mark \
+            and error.context_mark.index != error.problem_mark.index:
+        line, column = source.position(error.context_mark.index)
+        problem += f" ({error.context} that starts at {line}:{column})"
     if mark is None:
         return fail(file, f"invalid YAML: {problem}")
-    return fail(file, f"invalid YAML: {problem}", line=mark.line + 1, column=mark.column + 1)
+    line, column = source.position(mark.index)
+    return fail(file, f"invalid YAML: {problem}", line=line, column=column)
 
 
 _ODD_BREAKS = {"\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
                "\x85": "U+0085 NEXT LINE", "\x0c": "a form feed"}
 
 
-def _odd_break(source: Source, file: str) -> ComposeswapError | None:
-    """Characters YAML readers disagree on (a line break to some): the likely cause of an error."""
-    found = [(source.body.find(char), name) for char, name in _ODD_BREAKS.items()]
-    found = [(index, name) for index, name in found if index >= 0]
+def _odd_break(source: Source, error: MarkedYAMLError, file: str) -> ComposeswapError | None:
+    """A character YAML readers disagree on (a line break to some) on the error's own line."""
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return None
+    # Readers that take one of them for a line break place the error on the line after it.
+    start, end = source.line_start(source.break_before(mark.index)), mark.index
+    found = [(index, name) for char, name in _ODD_BREAKS.items()
+             for index in [source.body.find(char, start, end + 1)] if index >= 0]
     if not found:
         return None
     index, name = min(found)
@@ -136,21 +148,21 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
     for key, value in root.value:
         if key.value == "services":
             if not isinstance(value, MappingNode):
-                line, column = _mark(value)
+                line, column = _mark(source, value, key)
                 raise fail(file, "'services' must be a mapping of service names to services",
                            line=line, column=column, where="services")
             for service_key, service_value in value.value:
                 if service_key.tag != _STR_TAG:
-                    line, column = _mark(service_key)
+                    line, column = _mark(source, service_key)
                     written = source.body[service_key.start_mark.index:service_key.end_mark.index]
                     raise fail(file, f"a service name must be a string, not {written.strip()!r}",
                                line=line, column=column, where="services")
                 if not isinstance(service_value, MappingNode):
-                    line, column = _mark(service_value)
+                    line, column = _mark(source, service_value, service_key)
                     raise fail(file, "a service must be a mapping of keys such as image and build",
                                line=line, column=column, where=f"services.{service_key.value}")
             return value
-    line, column = _mark(root)
+    line, column = _mark(source, root)
     raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
                line=line, column=column)
 
@@ -170,8 +182,19 @@ def _refuse_alias_bomb(root: Node, file: str) -> None:
                    "(an alias bomb?); composeswap will not read it")
 
 
-def _mark(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int]:
+    """1-based line and column of a node, counted as editors count lines.
+
+    An empty value has no text of its own (the parser marks the next token): point at its key.
+    """
+    if key is not None and _empty(node):
+        node = key
+    return source.position(node.start_mark.index)
+
+
+def _empty(node: Node) -> bool:
+    return (isinstance(node, ScalarNode) and node.value == "" and node.style is None
+            and node.start_mark.index == node.end_mark.index)
 
 
 def _reference_counts(root: Node) -> dict[int, int]:
@@ -207,8 +230,8 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
             own[entry.key] = entry
     return Service(
         name=str(key.value),
-        line=key.start_mark.line + 1,
-        column=key.start_mark.column,
+        line=source.position(key.start_mark.index)[0],
+        column=key.start_mark.index - source.line_start(key.start_mark.index),
         flow=node.flow_style is True,
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
@@ -282,7 +305,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     return Entry(
         key=str(key.value), key_start=key_start, key_end=key_end,
         value_start=value_start, value_end=value_end,
-        line=key.start_mark.line + 1, column=key.start_mark.column,
+        line=source.position(key_start)[0], column=key_start - source.line_start(key_start),
         layout=layout, flow=in_flow,
         anchor=None if is_alias else getattr(value, "anchor", None),
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
@@ -332,7 +355,8 @@ def _alias_end(body: str, target: Node, after: int) -> int:
     return start + 1 + len(str(target.anchor))
 
 
-def _locate(root: Node, path: JsonPath, at_key: bool) -> tuple[int, int] | None:
+def _locate(root: Node, source: Source, path: JsonPath, at_key: bool
+            ) -> tuple[int, int] | None:
     """1-based position of the key or value at ``path``, or of its nearest existing parent."""
     node, key_node = root, None
     for part in path:
@@ -340,8 +364,9 @@ def _locate(root: Node, path: JsonPath, at_key: bool) -> tuple[int, int] | None:
         if child is None:
             break
         key_node, node = child
-    target = key_node if at_key and key_node is not None else node
-    return target.start_mark.line + 1, target.start_mark.column + 1
+    if at_key and key_node is not None:
+        return _mark(source, key_node)
+    return _mark(source, node, key_node)
 
 
 def _child(node: Node, part: str | int) -> tuple[Node | None, Node] | None:

@@ -1,0 +1,398 @@
+"""``composeswap validate``: the same verdict as Docker Compose, and problems a user can act on.
+
+Docker Compose (``docker-compose config -q``, offline) is the oracle for valid versus invalid on
+every compose file under fixtures/. Where the two differ on purpose, or where only Compose's
+interpolation and project loading can see the problem, the case is listed with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from tests.helpers import CORPUS, FIXTURES, Result, compose_config, run
+
+# --- agreement with Docker Compose --------------------------------------------------------------
+
+
+def compose_files() -> Iterator[Path]:
+    yield from CORPUS.glob("*/compose.y*ml")
+    for path in FIXTURES.rglob("*"):
+        if path.suffix in (".yaml", ".yml") and path.is_file() and CORPUS not in path.parents:
+            yield path
+
+
+CASES = {str(path.relative_to(FIXTURES)): path for path in sorted(compose_files())}
+INVALID = "invalid/"
+
+DISAGREEMENTS = {
+    "golden/document-markers/before.yaml":
+        "Compose rejects: its YAML reader (go-yaml) takes only %YAML 1.1 and refuses the "
+        "file's %YAML 1.2 directive; ruamel.yaml reads it",
+    "golden/document-markers/after.yaml": "Compose rejects: the same %YAML 1.2 directive",
+    "invalid/unset-required-variable.yaml":
+        "Compose rejects: ${TAG:?...} with TAG unset fails its interpolation; composeswap "
+        "leaves ${...} alone",
+    "invalid/missing-env-file.yaml":
+        "Compose rejects: it reads env_file when it loads the project; composeswap checks the "
+        "file, not the files it names",
+    "invalid/depends-on-undefined-service.yaml":
+        "Compose rejects: depends_on names a service the file does not define, a reference "
+        "between services that no schema states and composeswap does not check",
+    "invalid/x-composeswap-unknown-key.yaml":
+        "composeswap rejects: Compose ignores every x- extension; composeswap checks its own "
+        "x-composeswap settings",
+    "invalid/tab-after-colon.yaml":
+        "composeswap rejects: go-yaml takes a tab after ':' as a separator; ruamel.yaml, whose "
+        "positions composeswap edits at, does not",
+    "invalid/several-documents.yaml":
+        "composeswap rejects: Compose merges the documents of one file; composeswap edits "
+        "single-document files only",
+}
+ACCEPTED_BY_BOTH = {
+    "invalid/restart-sometimes.yaml":
+        "the Compose schema types restart as any string; only Docker Engine refuses it",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    exit_code: int  # of composeswap validate
+    compose_valid: bool  # docker-compose config -q exited 0
+    detail: str
+
+    @property
+    def valid(self) -> bool:
+        return self.exit_code == 0
+
+
+def service_names(source: Path) -> list[str]:
+    try:
+        data = YAML(typ="safe", pure=True).load(source.read_bytes())
+    except YAMLError:
+        return []
+    services = data.get("services") if isinstance(data, dict) else None
+    return [str(name) for name in services] if isinstance(services, dict) else []
+
+
+def project(source: Path, folder: Path) -> Path:
+    """``source`` as compose.yaml in ``folder``, with its .env and a folder per service."""
+    compose = folder / "compose.yaml"
+    compose.write_bytes(source.read_bytes())
+    env = source.parent / ".env"
+    if env.is_file():  # Compose interpolates from the project's .env: part of the project
+        shutil.copy(env, folder / ".env")
+    for name in service_names(source):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return compose
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Verdict]:
+    found = {}
+    for case, source in CASES.items():
+        compose = project(source, tmp_path_factory.mktemp("agreement"))
+        ours = run(compose.parent, "validate")
+        theirs = compose_config(compose, "-q")
+        detail = (f"{case}: composeswap exit {ours.exit_code}, docker-compose exit "
+                  f"{theirs.returncode}\n  composeswap: {ours.stderr.strip()}\n"
+                  f"  docker-compose: {theirs.stderr.strip()}")
+        found[case] = Verdict(ours.exit_code, theirs.returncode == 0, detail)
+    return found
+
+
+def test_validate_and_docker_compose_disagree_exactly_where_listed(
+        verdicts: dict[str, Verdict]) -> None:
+    disagreements = {case for case, verdict in verdicts.items()
+                     if verdict.valid != verdict.compose_valid}
+    unexpected = sorted(disagreements ^ DISAGREEMENTS.keys())
+    assert disagreements == DISAGREEMENTS.keys(), "\n".join(
+        verdicts[case].detail if case in verdicts else f"{case}: no such case"
+        for case in unexpected)
+
+
+def test_validate_exits_0_or_2(verdicts: dict[str, Verdict]) -> None:
+    assert {case: v.exit_code for case, v in verdicts.items() if v.exit_code not in (0, 2)} == {}
+
+
+def test_each_invalid_fixture_is_rejected_by_both_unless_listed(
+        verdicts: dict[str, Verdict]) -> None:
+    agreed = {case: verdict.valid for case, verdict in verdicts.items()
+              if case.startswith(INVALID) and case not in DISAGREEMENTS}
+    assert agreed == {case: case in ACCEPTED_BY_BOTH for case in agreed}
+    assert len(agreed) >= 7
+
+
+def test_the_agreement_covers_both_outcomes(verdicts: dict[str, Verdict]) -> None:
+    agreed = [verdict.valid for case, verdict in verdicts.items() if case not in DISAGREEMENTS]
+    assert agreed.count(True) >= 80  # the corpus, the demo and both sides of each golden case
+    assert agreed.count(False) >= 7
+    assert ACCEPTED_BY_BOTH.keys() <= verdicts.keys()
+
+
+# --- diagnostics --------------------------------------------------------------------------------
+
+
+def validated(folder: Path, text: bytes, *args: str) -> Result:
+    """``composeswap validate`` on ``text`` as compose.yaml; fails the test on a traceback."""
+    (folder / "compose.yaml").write_bytes(text)
+    result = run(folder, "validate", *args)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+SEVERAL_PROBLEMS = (
+    b"volumez: {}\n"                 # 1 unknown top-level key: at the key
+    b"services:\n"
+    b"  api:\n"                      # 3 neither image nor build: at the service name
+    b"    imgae: nginx\n"            # 4 unknown key: at the key, with a suggestion
+    b"    ports:\n"
+    b"      http: 80\n"              # 6 a mapping where a list belongs: at the value
+    b"  db:\n"
+    b"    image: postgres:16\n"
+    b"    restart: 3\n"              # 9 a number where a string belongs: at the value
+    b"    depends_on: cache\n"       # 10 a string where a list or mapping belongs
+    b"x-composeswap:\n"
+    b"  target: dev stage\n"         # 12 composeswap's own settings
+)
+SEVERAL_PROBLEMS_REPORTED = [
+    "compose.yaml:1:1: error: volumez: unknown key 'volumez' (did you mean 'volumes'?)",
+    "compose.yaml:3:3: error: services.api: has neither 'image' nor 'build'; Compose needs one",
+    "compose.yaml:4:5: error: services.api.imgae: unknown key 'imgae' (did you mean 'image'?)",
+    "compose.yaml:6:7: error: services.api.ports: expected a list, got a mapping",
+    "compose.yaml:9:14: error: services.db.restart: expected a string, got a number",
+    "compose.yaml:10:17: error: services.db.depends_on: expected a list or a mapping, "
+    "got a string",
+    "compose.yaml:12:11: error: x-composeswap.target: invalid Dockerfile stage name "
+    "'dev stage': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+]
+
+
+def test_every_problem_is_reported_in_file_order_at_its_key_or_value(tmp_path: Path) -> None:
+    result = validated(tmp_path, SEVERAL_PROBLEMS)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == SEVERAL_PROBLEMS_REPORTED
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["local", "remote"])
+def test_local_and_remote_refuse_invalid_input_with_the_same_problems(tmp_path: Path,
+                                                                       command: str) -> None:
+    for name in ("api", "db"):
+        (tmp_path / name).mkdir()
+    compose = tmp_path / "compose.yaml"
+    compose.write_bytes(SEVERAL_PROBLEMS)
+    for args in ([command], [command, "db"], [command, "--dry-run"]):
+        result = run(tmp_path, *args)
+        assert result.exit_code == 2, args
+        assert result.stderr.splitlines() == SEVERAL_PROBLEMS_REPORTED, args
+        assert compose.read_bytes() == SEVERAL_PROBLEMS
+
+
+def typos(count: int) -> bytes:
+    """A file with ``count`` services, each with one misspelt key: ``count`` problems."""
+    lines = ["services:"]
+    for index in range(count):
+        lines += [f"  s{index:02}:", "    image: nginx:1.27", "    imgae: nginx:1.26"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def typo_line(index: int) -> str:
+    return (f"compose.yaml:{4 + 3 * index}:5: error: services.s{index:02}.imgae: "
+            "unknown key 'imgae' (did you mean 'image'?)")
+
+
+def test_twenty_problems_are_shown_then_the_rest_counted(tmp_path: Path) -> None:
+    result = validated(tmp_path, typos(25))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        *(typo_line(index) for index in range(20)),
+        "... and 5 more problems (--format json lists them all)",
+    ]
+
+
+def test_exactly_twenty_problems_need_no_count(tmp_path: Path) -> None:
+    result = validated(tmp_path, typos(20))
+    assert result.stderr.splitlines() == [typo_line(index) for index in range(20)]
+
+
+@pytest.mark.parametrize("command", ["validate", "local", "remote"])
+def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
+                                                              command: str) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_bytes(typos(25))
+    result = run(tmp_path, command, "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    problems = json.loads(result.stdout)
+    assert isinstance(problems, list) and len(problems) == 25
+    assert problems[0] == {
+        "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
+        "message": "unknown key 'imgae' (did you mean 'image'?)", "path": "services.s00.imgae",
+    }
+    assert [problem["line"] for problem in problems] == [4 + 3 * index for index in range(25)]
+    assert compose.read_bytes() == typos(25)
+
+
+def test_json_keeps_file_order_across_kinds_of_problem(tmp_path: Path) -> None:
+    result = validated(tmp_path, SEVERAL_PROBLEMS, "--format", "json")
+    problems = json.loads(result.stdout)
+    rendered = [f"{p['file']}:{p['line']}:{p['column']}: {p['severity']}: {p['path']}: "
+                f"{p['message']}" for p in problems]
+    assert rendered == SEVERAL_PROBLEMS_REPORTED
+
+
+def test_a_valid_file_says_so_on_stderr(tmp_path: Path) -> None:
+    result = validated(tmp_path, b"services:\n  api:\n    image: nginx:1.27\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "compose.yaml: valid\n")
+
+
+def test_a_valid_file_in_json_is_an_empty_list(tmp_path: Path) -> None:
+    result = validated(tmp_path, b"services:\n  api:\n    image: nginx:1.27\n",
+                       "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert result.stderr == "compose.yaml: valid\n"
+
+
+def test_validate_names_the_file_given_with_f(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "prod.yml").write_bytes(b"services:\n  api:\n    imgae: nginx\n")
+    result = run(tmp_path, "-f", "stack/prod.yml", "validate")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "stack/prod.yml:2:3: error: services.api: has neither 'image' nor 'build'; "
+        "Compose needs one",
+        "stack/prod.yml:3:5: error: services.api.imgae: unknown key 'imgae' "
+        "(did you mean 'image'?)",
+    ]
+
+
+YAML_ERRORS = {
+    "unclosed flow": (b"services:\n  api:\n    ports: [80\n",
+                      "compose.yaml:4:1: error: invalid YAML: expected ',' or ']', "
+                      "but got '<stream end>' (while parsing a flow sequence that starts at "
+                      "3:12)"),
+    "duplicate key": (b"services:\n  api:\n    image: a\n    image: b\n",
+                      'compose.yaml:4:5: error: invalid YAML: found duplicate key "image"'),
+    "bad indentation": (b"services:\n  api:\n    image: a\n   ports: []\n",
+                        "compose.yaml:4:4: error: invalid YAML: expected <block end>, but "
+                        "found '<block mapping start>' (while parsing a block mapping that "
+                        "starts at 2:3)"),
+}
+
+
+@pytest.mark.parametrize("text, line", YAML_ERRORS.values(), ids=YAML_ERRORS.keys())
+def test_yaml_syntax_errors_use_the_same_form(tmp_path: Path, text: bytes, line: str) -> None:
+    result = validated(tmp_path, text)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [line]
+
+
+def test_yaml_syntax_errors_in_json_have_a_position_and_no_path(tmp_path: Path) -> None:
+    result = validated(tmp_path, b"services:\n  api:\n    image: a\n    image: b\n",
+                       "--format", "json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == [{
+        "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
+        "message": 'invalid YAML: found duplicate key "image"', "path": "",
+    }]
+
+
+def test_composeswap_settings_problems_are_reported_where_they_are(tmp_path: Path) -> None:
+    text = (b"x-composeswap:\n"
+            b"  imgae: registry.example.com/{service}:1-{target}\n"
+            b"  context: ''\n"
+            b"services:\n"
+            b"  api:\n"
+            b"    image: registry.example.com/api:1-dev\n"
+            b"    x-composeswap:\n"
+            b"      target: dev stage\n"
+            b"      image: registry.example.com/{servce}:1-{target}\n")
+    result = validated(tmp_path, text)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "compose.yaml:2:3: error: x-composeswap.imgae: unknown key 'imgae' "
+        "(did you mean 'image'?)",
+        "compose.yaml:3:12: error: x-composeswap.context: must not be empty",
+        "compose.yaml:8:15: error: services.api.x-composeswap.target: invalid Dockerfile stage "
+        "name 'dev stage': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "compose.yaml:9:14: error: services.api.x-composeswap.image: unknown placeholder "
+        "{servce}: only {service} and {target} are replaced",
+    ]
+
+
+# --- --no-validate ------------------------------------------------------------------------------
+
+
+FUTURE = (b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+          b"    some_future_key: 1\n")
+FUTURE_LOCAL = (b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
+                b"    some_future_key: 1\n")
+SKIPPED = ("compose.yaml: warning: schema validation skipped (--no-validate); the edit was "
+           "still proven")
+
+
+def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    compose = tmp_path / "compose.yaml"
+    compose.write_bytes(FUTURE)
+    result = run(tmp_path, "local")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "compose.yaml:4:5: error: services.api.some_future_key: unknown key 'some_future_key'"]
+    assert compose.read_bytes() == FUTURE
+
+
+def test_no_validate_switches_a_file_with_a_newer_key_and_warns(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    compose = tmp_path / "compose.yaml"
+    compose.write_bytes(FUTURE)
+    result = run(tmp_path, "local", "--no-validate")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        SKIPPED, "compose.yaml: switched api to local: build ./api (target dev)"]
+    assert compose.read_bytes() == FUTURE_LOCAL
+
+    back = run(tmp_path, "remote", "--no-validate", "--format", "json")
+    assert back.exit_code == 0, back.stderr
+    assert back.stderr.splitlines()[0] == SKIPPED
+    assert json.loads(back.stdout) == []
+    assert compose.read_bytes() == FUTURE
+
+
+# --- known bugs ---------------------------------------------------------------------------------
+
+
+EMPTY_VALUES = {
+    # text, the line of the key whose value is empty
+    "service before another": (b"services:\n  api:\n  web:\n    image: nginx\n", 2),
+    "service at the end": (b"services:\n  web:\n    image: nginx\n  api:\n", 4),
+    "image before another key": (b"services:\n  api:\n    image:\n    ports: []\n", 3),
+    "services before another key": (b"services:\nvolumes: {}\n", 1),
+}
+
+
+@pytest.mark.parametrize("text, line", EMPTY_VALUES.values(), ids=EMPTY_VALUES.keys())
+def test_an_empty_value_is_reported_on_its_own_line(tmp_path: Path, text: bytes,
+                                                    line: int) -> None:
+    result = validated(tmp_path, text)
+    assert result.exit_code == 2
+    [reported] = result.stderr.splitlines()
+    assert reported.startswith(f"compose.yaml:{line}:"), reported
+
+
+def test_a_syntax_error_is_not_blamed_on_a_harmless_u2028_elsewhere(tmp_path: Path) -> None:
+    text = "services:\n  api:\n    image: \"a\u2028b\"\n    ports: [80\n"
+    (tmp_path / "plain").mkdir()
+    plain = validated(tmp_path / "plain", text.replace("\u2028", " ").encode())
+    assert plain.stderr.startswith("compose.yaml:5:1: error: invalid YAML: ")
+    assert validated(tmp_path, text.encode()).stderr == plain.stderr
