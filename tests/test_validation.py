@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 import pytest
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -396,3 +398,27 @@ def test_a_syntax_error_is_not_blamed_on_a_harmless_u2028_elsewhere(tmp_path: Pa
     plain = validated(tmp_path / "plain", text.replace("\u2028", " ").encode())
     assert plain.stderr.startswith("compose.yaml:5:1: error: invalid YAML: ")
     assert validated(tmp_path, text.encode()).stderr == plain.stderr
+
+
+def test_a_result_compose_would_reject_is_never_written(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # No real switch produces an invalid service, so make the proven result one: the check
+    # after the proof must still refuse, leaving the file as it was.
+    import composeswap.app
+    import composeswap.proof
+
+    original = composeswap.proof.prove
+
+    def proven_but_invalid(*args: Any) -> dict[str, Any]:
+        switched = original(*args)
+        return {name: {**data, "imgae": "typo"} for name, data in switched.items()}
+
+    monkeypatch.setattr(composeswap.app, "prove", proven_but_invalid)
+    text = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    (tmp_path / "api").mkdir()
+    (tmp_path / "compose.yaml").write_bytes(text)
+    result = run(tmp_path, "local")
+    assert result.exit_code == 2
+    assert "refusing to write: the result would not be valid (services.api.imgae: unknown key" \
+        in result.stderr
+    assert (tmp_path / "compose.yaml").read_bytes() == text
