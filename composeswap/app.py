@@ -11,7 +11,7 @@ from pathlib import Path
 from composeswap import files, render, validation, yamlsource
 from composeswap.config import Overrides
 from composeswap.diff import unified_diff
-from composeswap.errors import ComposeswapError, ExitCode, fail
+from composeswap.errors import ComposeswapError, ExitCode, Problem
 from composeswap.model import Document
 from composeswap.plan import Plan, plan
 from composeswap.proof import prove
@@ -117,12 +117,12 @@ def _check_contexts(document: Document, decided: Plan, folder: Path) -> None:
         if context is None or _REMOTE_CONTEXT.search(context) or (folder / context).is_dir():
             continue
         service = document.services[switch.service]
-        problems.append(fail(
+        problems.append(Problem(
             document.file,
             f"source folder {context} does not exist (resolved from {folder.resolve()}); check it "
             f"out there, or pass --context {switch.service}=PATH",
-            line=service.line, column=service.column + 1, where=f"services.{switch.service}",
-        ).problems[0])
+            service.line, service.column + 1, f"services.{switch.service}",
+        ))
     if problems:
         raise ComposeswapError(*problems)
 
