@@ -1,31 +1,34 @@
 """A quick yes-or-maybe check of a JSON value against a vendored JSON schema, without jsonschema.
 
 Importing jsonschema costs ~80 ms and its validator needs ~0.5 s for a 1000-service file; this
-module compiles a schema once into plain closures that answer in a few milliseconds. The answer
-is conservative: True means jsonschema's validator for the schema (``validator_for(schema)``)
-accepts the value too, False only means "ask jsonschema", which then explains the problems. So
-callers use it as a fast path in front of ``composeswap.schema``::
+module turns a schema into plain closures that answer in a few milliseconds. The answer is
+conservative: True means jsonschema's validator for the schema (``validator_for(schema)``)
+accepts the value too; False only means "ask jsonschema", which then also explains the problems.
+It is meant as a fast path in front of ``composeswap.schema``::
 
     instance = _as_json(document)
-    valid = fastschema.is_valid(COMPOSE_SCHEMA, instance) or _validator(...).is_valid(instance)
+    return fastschema.is_valid(COMPOSE_SCHEMA, instance) or _validator(...).is_valid(instance)
 
-Only draft 2020-12 and the keywords of the vendored schemas are understood. Any other keyword
-raises `UnsupportedSchema` at compile time, so a schema refresh that starts using one fails the
-tests loudly instead of being accepted silently. The only approximation is
-`unevaluatedProperties` next to `anyOf`/`oneOf`, which the vendored schemas never combine; a
-compiled check built on an approximation is never used where an exact answer is needed (inside
-`oneOf`), it just answers False there.
+Only draft 2020-12 and the keywords of the vendored schemas are understood. `compile_schema`
+raises `UnsupportedSchema` for anything else anywhere in the schema, so a schema refresh that
+starts using a new keyword fails the tests loudly instead of being accepted silently.
 
-Values are JSON values as `composeswap.schema` hands them to jsonschema: every mapping key is a
-string (YAML's `8080:` key already turned into "8080"); scalars that JSON lacks, such as dates,
-may stay and are judged exactly as jsonschema judges them.
+Every keyword is checked exactly as jsonschema checks it, with one approximation:
+`unevaluatedProperties` counts only keys declared by the schema itself and the schemas it applies
+through `$ref` and `allOf`, never keys declared inside `anyOf`/`oneOf` branches. That can only
+reject more, and the vendored schemas never need it; an approximate subschema is never trusted
+where a wrong "no" could turn into a wrong "yes" (a `oneOf` branch), that `oneOf` answers False.
+
+Values are JSON values as `composeswap.schema` hands them to jsonschema: every mapping key a
+string (YAML's `8080:` key already turned into "8080"). Scalars JSON lacks, such as dates, may
+stay; they are judged as jsonschema judges them (a date is no string).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Number
 from typing import Any, NamedTuple
 
@@ -33,15 +36,6 @@ Check = Callable[[object], bool]
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-# Keywords jsonschema's 2020-12 validator asserts that this module also asserts.
-HANDLED_KEYWORDS = frozenset({
-    "$ref", "type", "enum", "const", "allOf", "anyOf", "oneOf",
-    "properties", "patternProperties", "additionalProperties", "unevaluatedProperties",
-    "required", "minProperties", "maxProperties",
-    "items", "uniqueItems", "minItems", "maxItems",
-    "pattern", "minLength", "maxLength",
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-})
 # Keywords that never make jsonschema reject a value: annotations, containers of definitions,
 # and `format`, which jsonschema asserts only when given a format checker (ours has none).
 IGNORED_KEYWORDS = frozenset({
@@ -56,20 +50,23 @@ _PLAN_CACHE_LIMIT = 4096
 
 
 class UnsupportedSchema(ValueError):
-    """The schema uses something this module does not check exactly; refresh needs code."""
+    """The schema uses something this module does not check exactly: it needs code first."""
 
 
 def compile_schema(schema: Mapping[str, Any]) -> Check:
-    """A check that is True only for JSON values jsonschema's validator for `schema` accepts."""
-    if schema.get("$schema", DRAFT_2020_12).rstrip("#") != DRAFT_2020_12:
-        raise UnsupportedSchema(f"only draft 2020-12 is supported, not {schema['$schema']}")
-    check = _Compiler(schema).compile(schema, is_root=True).check
+    """A check that is True only for JSON values jsonschema's validator for `schema` accepts.
+
+    The whole schema is checked for unsupported keywords now; subschemas are compiled on first
+    use, so a small document pays only for the part of a large schema it touches.
+    """
+    _audit(schema)
+    check = _Compiler(schema).compile(schema)
 
     def is_valid(instance: object) -> bool:
         try:
             return check(instance)
-        # jsonschema raises too in these cases (a non-string key under patternProperties, a value
-        # nested deeper than the stack); either way it is no reason to call the value valid.
+        # jsonschema raises in these cases too (a non-string key under patternProperties, a
+        # value nested deeper than the stack): no reason to call the value valid.
         except (TypeError, RecursionError):
             return False
 
@@ -83,30 +80,167 @@ def is_valid(name: str, instance: object) -> bool:
 
 @functools.cache
 def _compiled(name: str) -> Check:
-    # Imported here, not at the top: composeswap.schema may import this module.
+    # Imported here rather than at the top, so composeswap.schema may import this module.
     from composeswap.schema import load_schema
 
     return compile_schema(load_schema(name))
 
 
-def schema_keywords(schema: object) -> set[str]:
-    """Every keyword used anywhere in `schema` (names under `properties` etc. are not keywords)."""
-    found: set[str] = set()
-    for subschema in _subschemas(schema):
-        if isinstance(subschema, Mapping):
-            found.update(subschema)
-    return found
+def keywords_used(schema: Mapping[str, Any]) -> set[str]:
+    """Every keyword anywhere in `schema`; property names and definition names are no keywords."""
+    return {word for sub, _ in _walk(schema) if isinstance(sub, Mapping) for word in sub}
 
 
 # ---------------------------------------------------------------------------------------------
-# Compiling
+# What is supported: each handled keyword with the shape its value must have
 
 
-class _Node(NamedTuple):
-    """A compiled subschema. `exact` is False when `check` may reject a valid value."""
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
 
-    check: Check
-    exact: bool
+
+def _is_bound(value: object) -> bool:
+    return type(value) in (int, float)
+
+
+def _is_schema(value: object) -> bool:
+    return isinstance(value, (Mapping, bool))
+
+
+def _is_schema_list(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_schema(sub) for sub in value)
+
+
+def _is_regex(value: object) -> bool:
+    try:
+        re.compile(value)  # type: ignore[call-overload]
+    except (re.error, TypeError):
+        return False
+    return True
+
+
+def _is_type(value: object) -> bool:
+    names = [value] if isinstance(value, str) else value
+    return isinstance(names, list) and bool(names) and all(name in _TYPES for name in names)
+
+
+_SHAPES: dict[str, Check] = {
+    # Only JSON pointers into this document: no other documents, anchors or escapes.
+    "$ref": lambda value: isinstance(value, str) and (value == "#" or value.startswith("#/"))
+    and "%" not in value,
+    "type": _is_type,
+    "enum": lambda value: isinstance(value, list),
+    "const": lambda value: True,
+    "allOf": _is_schema_list,
+    "anyOf": _is_schema_list,
+    "oneOf": _is_schema_list,
+    "properties": lambda value: isinstance(value, Mapping),
+    "patternProperties": lambda value: isinstance(value, Mapping) and all(map(_is_regex, value)),
+    "additionalProperties": _is_schema,
+    "unevaluatedProperties": _is_schema,
+    "required": lambda value: isinstance(value, list) and all(isinstance(k, str) for k in value),
+    "minProperties": _is_count,
+    "maxProperties": _is_count,
+    # In draft 2020-12 `items` is one schema; the list form became `prefixItems`.
+    "items": _is_schema,
+    "uniqueItems": lambda value: isinstance(value, bool),
+    "minItems": _is_count,
+    "maxItems": _is_count,
+    "pattern": lambda value: isinstance(value, str) and _is_regex(value),
+    "minLength": _is_count,
+    "maxLength": _is_count,
+    "minimum": _is_bound,
+    "maximum": _is_bound,
+    "exclusiveMinimum": _is_bound,
+    "exclusiveMaximum": _is_bound,
+}
+HANDLED_KEYWORDS = frozenset(_SHAPES)
+
+
+def _audit(root: Mapping[str, Any]) -> None:
+    """Raise UnsupportedSchema unless every part of `root` is something this module checks."""
+    if root.get("$schema", DRAFT_2020_12) not in (DRAFT_2020_12, f"{DRAFT_2020_12}#"):
+        raise UnsupportedSchema(f"only draft 2020-12 is supported, not {root['$schema']}")
+    refs: set[str] = set()
+    for schema, is_root in _walk(root):
+        if isinstance(schema, bool):
+            continue
+        for word, value in schema.items():
+            _audit_keyword(word, value, is_root)
+        if "$ref" in schema:
+            refs.add(schema["$ref"])
+        if "additionalProperties" in schema and not _is_regex(_any_pattern(schema)):
+            raise UnsupportedSchema("patternProperties do not combine into one regex")
+    for ref in refs:
+        _resolve(root, ref)
+
+
+def _audit_keyword(word: str, value: object, is_root: bool) -> None:
+    shape = _SHAPES.get(word)
+    if shape is not None:
+        if not shape(value):
+            raise UnsupportedSchema(f"unsupported value for {word!r}: {value!r}")
+    # A nested $id would move the base of "#/..." references; a nested $schema, the draft.
+    elif not (word.startswith("x-") or word in IGNORED_KEYWORDS and (
+            is_root or word not in ("$id", "$schema"))):
+        raise UnsupportedSchema(f"keyword {word!r} is not supported here")
+
+
+def _any_pattern(schema: Mapping[str, Any]) -> str:
+    """The one regex jsonschema's additionalProperties tries, made of all patternProperties."""
+    return "|".join(schema.get("patternProperties", {}))
+
+
+# How each keyword holding schemas holds them: a mapping of them, a list, or just one.
+_NESTED = {
+    "properties": dict, "patternProperties": dict, "$defs": dict, "definitions": dict,
+    "allOf": list, "anyOf": list, "oneOf": list,
+    "additionalProperties": object, "unevaluatedProperties": object, "items": object,
+}
+
+
+def _walk(root: object) -> Iterator[tuple[Mapping[str, Any] | bool, bool]]:
+    """`root` and every schema nested in it, each with whether it is the root."""
+    pending: list[tuple[object, bool]] = [(root, True)]
+    while pending:
+        schema, is_root = pending.pop()
+        if not isinstance(schema, (dict, bool, Mapping)):
+            raise UnsupportedSchema(f"a schema must be a mapping or a boolean, not {schema!r}")
+        yield schema, is_root
+        if not isinstance(schema, bool):
+            pending += ((sub, False) for sub in _children(schema))
+
+
+def _children(schema: Mapping[str, Any]) -> Iterator[object]:
+    """The schemas directly inside `schema`, not following `$ref`."""
+    for word, value in schema.items():
+        holder = _NESTED.get(word)
+        if holder is dict:
+            if not isinstance(value, Mapping):
+                raise UnsupportedSchema(f"{word} must be a mapping, not {value!r}")
+            yield from value.values()
+        elif holder is list:
+            yield from value
+        elif holder is object:
+            yield value
+
+
+def _resolve(root: Mapping[str, Any], ref: str) -> object:
+    """The subschema a local JSON pointer reference such as "#/$defs/service" names."""
+    node: object = root
+    for part in ref[1:].split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise UnsupportedSchema(f"reference {ref!r} points nowhere")
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling an audited schema
 
 
 def _accept(instance: object) -> bool:
@@ -118,158 +252,166 @@ def _reject(instance: object) -> bool:
 
 
 class _Compiler:
-    """Compiles the subschemas of one root schema; each `$ref` target is compiled once."""
+    """Compiles the subschemas of one audited root schema; each `$ref` target only once."""
 
     def __init__(self, root: Mapping[str, Any]) -> None:
         self._root = root
-        self._refs: dict[str, _Node] = {}
+        self._refs: dict[str, Check] = {}
+        self._exact: dict[int, bool] = {}
 
-    def compile(self, schema: object, is_root: bool = False) -> _Node:
-        if schema is True or schema is False:
-            return _Node(_accept if schema else _reject, True)
-        if not isinstance(schema, Mapping):
-            raise UnsupportedSchema(f"a schema must be a mapping or a boolean, not {schema!r}")
-        _refuse_unknown_keywords(schema, is_root)
-        nodes = [*self._generic(schema), *self._by_kind(schema)]
-        return _Node(_all([node.check for node in nodes]), all(node.exact for node in nodes))
+    def compile(self, schema: object) -> Check:
+        if isinstance(schema, bool):
+            return _accept if schema else _reject
+        assert isinstance(schema, Mapping)
+        return _all([*self._generic(schema), *self._by_kind(schema)])
 
-    def _generic(self, schema: Mapping[str, Any]) -> list[_Node]:
+    def _generic(self, schema: Mapping[str, Any]) -> list[Check]:
         """Keywords that apply to a value of any type, cheapest first."""
-        nodes: list[_Node] = []
+        checks: list[Check] = []
         if "type" in schema:
-            nodes.append(_Node(_type_check(schema["type"]), True))
+            checks.append(_type_check(schema["type"]))
         if "enum" in schema:
-            nodes.append(_Node(_enum_check(schema["enum"]), True))
+            checks.append(_enum_check(schema["enum"]))
         if "const" in schema:
-            nodes.append(_Node(_enum_check([schema["const"]]), True))
+            checks.append(_enum_check([schema["const"]]))
         if "$ref" in schema:
-            nodes.append(self._ref(schema["$ref"]))
-        for word, combine in (("allOf", _all_of), ("anyOf", _any_of), ("oneOf", _one_of)):
-            if word in schema:
-                nodes.append(combine([self.compile(sub) for sub in _schema_list(schema, word)]))
-        return nodes
+            checks.append(self._ref(schema["$ref"]))
+        if "allOf" in schema:
+            checks.append(_all([self.compile(sub) for sub in schema["allOf"]]))
+        if "anyOf" in schema:
+            checks.append(_any([self.compile(sub) for sub in schema["anyOf"]]))
+        if "oneOf" in schema:
+            checks.append(self._one_of(schema["oneOf"]))
+        return checks
 
-    def _by_kind(self, schema: Mapping[str, Any]) -> list[_Node]:
-        """Keywords that apply only to one type of value and let any other type through."""
-        nodes: list[_Node] = []
-        object_node = self._object(schema)
-        if object_node is not None:
-            nodes.append(_Node(_only_for(dict, object_node.check), object_node.exact))
-        array_node = self._array(schema)
-        if array_node is not None:
-            nodes.append(_Node(_only_for(list, array_node.check), array_node.exact))
-        string_checks = _string_checks(schema)
-        if string_checks:
-            nodes.append(_Node(_only_for(str, _all(string_checks)), True))
+    def _by_kind(self, schema: Mapping[str, Any]) -> list[Check]:
+        """Keywords that apply to one type of value only, and let any other type through."""
+        checks: list[Check] = []
+        for kind, kind_checks in ((dict, self._object(schema)), (list, self._array(schema)),
+                                  (str, _string_checks(schema))):
+            if kind_checks:
+                checks.append(_only_for(kind, _all(kind_checks)))
         number_checks = _number_checks(schema)
         if number_checks:
-            nodes.append(_Node(_only_for_numbers(_all(number_checks)), True))
-        return nodes
+            checks.append(_only_for_numbers(_all(number_checks)))
+        return checks
 
-    def _ref(self, ref: object) -> _Node:
-        """The compiled target of a local reference, compiled lazily to allow recursion."""
-        if not isinstance(ref, str) or not ref.startswith("#") or "%" in ref:
-            raise UnsupportedSchema(f"only plain local references are supported, not {ref!r}")
-        if ref in self._refs:
-            return self._refs[ref]
-        target: list[Check] = []
-        # A reference back into itself sees this forwarder, marked inexact because its
-        # exactness is not known yet.
-        self._refs[ref] = _Node(lambda instance: target[0](instance), False)
-        node = self.compile(_resolve(self._root, ref))
-        target.append(node.check)
-        self._refs[ref] = node
-        return node
+    def _ref(self, ref: str) -> Check:
+        if ref not in self._refs:
+            target: list[Check] = []
+            # A reference back into the schema being compiled sees this forwarder.
+            self._refs[ref] = lambda instance: target[0](instance)
+            target.append(self.compile(_resolve(self._root, ref)))
+            self._refs[ref] = target[0]
+        return self._refs[ref]
 
-    def _object(self, schema: Mapping[str, Any]) -> _Node | None:
-        keys = self._keys(schema)
-        checks = [keys.check] if keys is not None else []
+    def _one_of(self, branches: list[object]) -> Check:
+        if not all(self._is_exact(branch) for branch in branches):
+            # A branch that wrongly rejects could hide a second match.
+            return _reject
+        checks = tuple(self.compile(branch) for branch in branches)
+
+        def one_of(instance: object) -> bool:
+            matches = 0
+            for check in checks:
+                if check(instance):
+                    matches += 1
+                    if matches > 1:
+                        return False
+            return matches == 1
+
+        return one_of
+
+    def _object(self, schema: Mapping[str, Any]) -> list[Check]:
+        checks: list[Check] = []
+        if any(word in schema for word in _KEY_WORDS):
+            checks.append(self._key_plans(schema).check)
         if "required" in schema:
             checks.append(_required_check(schema["required"]))
-        if "minProperties" in schema:
-            checks.append(_length_check(_count(schema, "minProperties"), None))
-        if "maxProperties" in schema:
-            checks.append(_length_check(None, _count(schema, "maxProperties")))
-        if not checks:
-            return None
-        return _Node(_all(checks), keys.exact if keys is not None else True)
+        if "minProperties" in schema or "maxProperties" in schema:
+            checks.append(_length_check(schema.get("minProperties"), schema.get("maxProperties")))
+        return checks
 
-    def _keys(self, schema: Mapping[str, Any]) -> _Node | None:
-        """properties, patternProperties, additionalProperties and unevaluatedProperties."""
-        words = ("properties", "patternProperties", "additionalProperties",
-                 "unevaluatedProperties")
-        if not any(word in schema for word in words):
-            return None
-        properties = {key: self.compile(sub) for key, sub in _mapping(schema, "properties").items()}
-        patterns = [(re.compile(pattern), self.compile(sub))
-                    for pattern, sub in _mapping(schema, "patternProperties").items()]
-        additional = self._optional(schema, "additionalProperties")
-        unevaluated = self._optional(schema, "unevaluatedProperties")
-        evaluated = _Evaluated(set(), set(), everything=True)
-        if unevaluated is not None:
-            evaluated = self._evaluated(schema, set(), is_start=True)
-        plans = _KeyPlans(
-            {key: node.check for key, node in properties.items()},
-            [(pattern, node.check) for pattern, node in patterns],
-            additional.check if additional is not None else None,
-            unevaluated.check if unevaluated is not None else None,
+    def _key_plans(self, schema: Mapping[str, Any]) -> _KeyPlans:
+        unevaluated = schema.get("unevaluatedProperties")
+        evaluated = self._evaluated(schema) if unevaluated is not None else None
+        if evaluated is not None and evaluated.everything:
+            unevaluated = None
+        return _KeyPlans(
+            self.compile,
+            schema.get("properties", {}),
+            [(re.compile(pattern), sub) for pattern, sub in
+             schema.get("patternProperties", {}).items()],
+            _Additional(re.compile(_any_pattern(schema)), schema["additionalProperties"])
+            if "additionalProperties" in schema else None,
+            unevaluated,
             evaluated,
         )
-        nodes = [*properties.values(), *(node for _, node in patterns)]
-        nodes += [node for node in (additional, unevaluated) if node is not None]
-        return _Node(plans.check, evaluated.complete and all(node.exact for node in nodes))
 
-    def _optional(self, schema: Mapping[str, Any], word: str) -> _Node | None:
-        return self.compile(schema[word]) if word in schema else None
+    def _evaluated(self, schema: Mapping[str, Any]) -> _Evaluated:
+        """Keys that surely count as evaluated for `unevaluatedProperties` in `schema`.
 
-    def _evaluated(self, schema: object, seen: set[str], is_start: bool = False) -> _Evaluated:
-        """Keys the subschemas applied in place to the same object surely evaluate.
+        Mirrors jsonschema's `find_evaluated_property_keys_by_schema` for a valid value: then
+        every `$ref` and `allOf` branch holds, so all keys they declare count. Keys declared only
+        inside a valid `anyOf`/`oneOf` branch are left out (and the answer marked incomplete):
+        too few evaluated keys make unevaluatedProperties stricter, never more lenient.
+        """
+        seen: set[str] = set()
+        own = _declared(schema, everything="additionalProperties" in schema)
+        return functools.reduce(_Evaluated.union, (
+            self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)), own)
 
-        Mirrors jsonschema's `find_evaluated_property_keys_by_schema`. A `true` answer needs every
-        `$ref` and `allOf` branch to hold, so their keys always count. Keys evaluated only inside a
-        valid `anyOf`/`oneOf` branch are left out: the result is then too small, never too large,
-        and unevaluatedProperties too strict, never too lenient.
+    def _evaluated_in_place(self, schema: object, seen: set[str]) -> _Evaluated:
+        if not isinstance(schema, Mapping):
+            return _Evaluated(frozenset(), frozenset())
+        # An additionalProperties or unevaluatedProperties that holds for the object leaves none
+        # of its keys unevaluated.
+        own = _declared(schema, everything=any(
+            word in schema for word in ("additionalProperties", "unevaluatedProperties")))
+        return functools.reduce(_Evaluated.union, (
+            self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)), own)
+
+    def _in_place(self, schema: Mapping[str, Any], seen: set[str]) -> list[object]:
+        """The schemas `schema` applies to the same value, which all hold when it holds."""
+        inner = list(schema.get("allOf", []))
+        ref = schema.get("$ref")
+        if ref is not None and ref not in seen:
+            seen.add(ref)
+            inner.append(_resolve(self._root, ref))
+        return inner
+
+    def _is_exact(self, schema: object, visiting: frozenset[str] = frozenset()) -> bool:
+        """Whether the compiled `schema` never rejects a value jsonschema accepts.
+
+        Only an incomplete unevaluatedProperties makes a check inexact; a recursive reference is
+        taken as inexact too, which is merely cautious.
         """
         if not isinstance(schema, Mapping):
-            return _Evaluated(set(), set())
-        # Any additionalProperties (or a nested unevaluatedProperties) in a subschema that must
-        # hold leaves no key of the object unevaluated.
-        everything = "additionalProperties" in schema or (
-            "unevaluatedProperties" in schema and not is_start)
-        result = _Evaluated(set(_mapping(schema, "properties")),
-                            set(_mapping(schema, "patternProperties")), everything,
-                            complete=not ("anyOf" in schema or "oneOf" in schema))
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref not in seen:
-            seen.add(ref)
-            result = result.union(self._evaluated(_resolve(self._root, ref), seen))
-        for sub in schema.get("allOf", []):
-            result = result.union(self._evaluated(sub, seen))
-        return result
+            return True
+        if id(schema) not in self._exact:
+            exact = all(self._is_exact(sub, visiting) for sub in _children(schema))
+            if "unevaluatedProperties" in schema:
+                evaluated = self._evaluated(schema)
+                exact = exact and (evaluated.everything or evaluated.complete)
+            ref = schema.get("$ref")
+            if ref is not None:
+                exact = exact and ref not in visiting and self._is_exact(
+                    _resolve(self._root, ref), visiting | {ref})
+            self._exact[id(schema)] = exact
+        return self._exact[id(schema)]
 
-    def _array(self, schema: Mapping[str, Any]) -> _Node | None:
-        nodes: list[_Node] = []
+    def _array(self, schema: Mapping[str, Any]) -> list[Check]:
+        checks: list[Check] = []
         if "items" in schema:
-            items = self.compile(schema["items"])
-            nodes.append(_Node(_items_check(items.check), items.exact))
-        if schema.get("uniqueItems") is True:
-            nodes.append(_Node(_unique, True))
+            checks.append(_items_check(self.compile(schema["items"])))
+        if schema.get("uniqueItems"):
+            checks.append(_unique)
         if "minItems" in schema or "maxItems" in schema:
-            bounds = _length_check(_count(schema, "minItems"), _count(schema, "maxItems"))
-            nodes.append(_Node(bounds, True))
-        return _all_of(nodes) if nodes else None
+            checks.append(_length_check(schema.get("minItems"), schema.get("maxItems")))
+        return checks
 
 
-def _refuse_unknown_keywords(schema: Mapping[str, Any], is_root: bool) -> None:
-    for word in schema:
-        if word in HANDLED_KEYWORDS or word.startswith("x-"):
-            continue
-        if word in IGNORED_KEYWORDS and (is_root or word not in ("$id", "$schema")):
-            continue
-        # A nested $id would move the base of "#/..." references; a nested $schema, the draft.
-        raise UnsupportedSchema(f"keyword {word!r} is not supported here")
-    if "items" in schema and not isinstance(schema["items"], (Mapping, bool)):
-        raise UnsupportedSchema("`items` must be one schema in draft 2020-12")
+_KEY_WORDS = ("properties", "patternProperties", "additionalProperties", "unevaluatedProperties")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,33 +431,9 @@ def _all(checks: Sequence[Check]) -> Check:
     return lambda instance: all(check(instance) for check in frozen)
 
 
-def _all_of(nodes: list[_Node]) -> _Node:
-    return _Node(_all([node.check for node in nodes]), all(node.exact for node in nodes))
-
-
-def _any_of(nodes: list[_Node]) -> _Node:
-    # Still only True for values one branch really accepts, even with inexact branches.
-    checks = tuple(node.check for node in nodes)
-    return _Node(lambda instance: any(check(instance) for check in checks),
-                 all(node.exact for node in nodes))
-
-
-def _one_of(nodes: list[_Node]) -> _Node:
-    if not all(node.exact for node in nodes):
-        # An inexact branch that wrongly rejects would hide a second match: give up instead.
-        return _Node(_reject, False)
-    checks = tuple(node.check for node in nodes)
-
-    def one_of(instance: object) -> bool:
-        matches = 0
-        for check in checks:
-            if check(instance):
-                matches += 1
-                if matches > 1:
-                    return False
-        return matches == 1
-
-    return _Node(one_of, True)
+def _any(checks: Sequence[Check]) -> Check:
+    frozen = tuple(checks)
+    return lambda instance: any(check(instance) for check in frozen)
 
 
 def _only_for(kind: type[Any], check: Check) -> Check:
@@ -346,7 +464,7 @@ def _is_integer(instance: object) -> bool:
     return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
 
 
-_TYPE_CHECKS: dict[str, Check] = {
+_TYPES: dict[str, Check] = {
     "object": lambda instance: isinstance(instance, dict),
     "array": lambda instance: isinstance(instance, list),
     "string": lambda instance: isinstance(instance, str),
@@ -357,25 +475,15 @@ _TYPE_CHECKS: dict[str, Check] = {
 }
 
 
-def _type_check(types: object) -> Check:
+def _type_check(types: str | list[str]) -> Check:
     names = [types] if isinstance(types, str) else types
-    if not isinstance(names, list) or not names:
-        raise UnsupportedSchema(f"invalid type {types!r}")
-    unknown = [name for name in names if name not in _TYPE_CHECKS]
-    if unknown:
-        raise UnsupportedSchema(f"unknown type {unknown[0]!r}")
-    checks = tuple(_TYPE_CHECKS[name] for name in names)
-    if len(checks) == 1:
-        return checks[0]
-    return lambda instance: any(check(instance) for check in checks)
+    return _any([_TYPES[name] for name in names]) if len(names) > 1 else _TYPES[names[0]]
 
 
-def _enum_check(values: object) -> Check:
-    if not isinstance(values, list):
-        raise UnsupportedSchema(f"enum must be a list, not {values!r}")
+def _enum_check(values: list[object]) -> Check:
     if all(type(value) is str for value in values):
         strings = frozenset(values)
-        # jsonschema compares a string with == only, so set membership is the same answer.
+        # jsonschema compares a string with == only, so set membership gives the same answer.
         return lambda instance: (instance in strings if type(instance) is str
                                  else any(_equal(value, instance) for value in values))
     return lambda instance: any(_equal(value, instance) for value in values)
@@ -394,7 +502,7 @@ def _unbool(value: object) -> object:
 
 
 def _equal(one: object, two: object) -> bool:
-    """jsonschema's equality: 1 == 1.0, but True != 1, recursively."""
+    """jsonschema's `equal`: 1 equals 1.0, but True is not 1, all the way down."""
     if one is two:
         return True
     if isinstance(one, str) or isinstance(two, str):
@@ -408,7 +516,7 @@ def _equal(one: object, two: object) -> bool:
 
 
 def _unique(instance: object) -> bool:
-    """jsonschema's `uniq`, with a fast path for the usual list of plain strings."""
+    """jsonschema's `uniq`, step for step, after a fast path for a list of plain strings."""
     assert isinstance(instance, list)
     if all(type(item) is str for item in instance):
         return len(set(instance)) == len(instance)
@@ -432,8 +540,8 @@ def _unique(instance: object) -> bool:
 class _Evaluated(NamedTuple):
     """Keys surely evaluated in place, for unevaluatedProperties; `complete` if exactly those."""
 
-    names: set[str]
-    patterns: set[str]
+    names: frozenset[str]
+    patterns: frozenset[str]
     everything: bool = False
     complete: bool = True
 
@@ -442,26 +550,38 @@ class _Evaluated(NamedTuple):
                           self.everything or other.everything, self.complete and other.complete)
 
 
-class _KeyPlans:
-    """The checks one object schema applies to each key's value, worked out once per key name.
+def _declared(schema: Mapping[str, Any], everything: bool) -> _Evaluated:
+    """The keys `schema` itself evaluates, not counting the schemas it applies."""
+    return _Evaluated(frozenset(schema.get("properties", {})),
+                      frozenset(schema.get("patternProperties", {})), everything,
+                      complete=not ("anyOf" in schema or "oneOf" in schema))
 
-    A key's checks depend only on its name (which properties and patterns it matches, whether it
-    is additional or unevaluated), and the same names recur in every service, so they are
-    remembered per name.
+
+class _Additional(NamedTuple):
+    """additionalProperties, with the single regex jsonschema tries to call a key declared."""
+
+    patterns: re.Pattern[str]
+    schema: object
+
+
+class _KeyPlans:
+    """properties, patternProperties, additionalProperties and unevaluatedProperties at once.
+
+    Which of them apply to a key's value depends only on the key, and the same keys recur in
+    every service, so the checks for a key (its plan) are worked out once, compiling the
+    subschemas involved on first use.
     """
 
-    def __init__(self, properties: dict[str, Check], patterns: list[tuple[re.Pattern[str], Check]],
-                 additional: Check | None, unevaluated: Check | None,
-                 evaluated: _Evaluated) -> None:
+    def __init__(self, compile_schema: Callable[[object], Check], properties: Mapping[str, Any],
+                 patterns: list[tuple[re.Pattern[str], object]], additional: _Additional | None,
+                 unevaluated: object, evaluated: _Evaluated | None) -> None:
+        self._compile = compile_schema
         self._properties = properties
         self._patterns = patterns
         self._additional = additional
-        self._unevaluated = unevaluated if not evaluated.everything else None
-        self._evaluated_names = evaluated.names
-        self._evaluated_patterns = [re.compile(pattern) for pattern in evaluated.patterns]
-        # Only these look at a key beyond equality with a property name.
-        self._inspects_keys = bool(patterns) or additional is not None or (
-            self._unevaluated is not None)
+        self._unevaluated = unevaluated
+        self._evaluated = evaluated
+        self._compiled: dict[int, Check] = {}
         self._plans: dict[object, tuple[Check, ...]] = {}
 
     def check(self, instance: object) -> bool:
@@ -480,50 +600,51 @@ class _KeyPlans:
 
     def _plan(self, key: object) -> tuple[Check, ...]:
         if not isinstance(key, str):
-            # jsonschema raises TypeError matching a pattern against such a key.
-            return (_reject,) if self._inspects_keys else ()
-        plan = [self._properties[key]] if key in self._properties else []
-        matched = [check for pattern, check in self._patterns if pattern.search(key)]
-        plan += matched
-        if self._additional is not None and key not in self._properties and not matched:
-            plan.append(self._additional)
+            # Not JSON (see the module's docstring). jsonschema stumbles over such a key where it
+            # tries a pattern; rather than mirror exactly where, leave the value to jsonschema,
+            # unless only `properties` looks at keys: a name never equals such a key.
+            only_names = not self._patterns and self._additional is None and (
+                self._unevaluated is None)
+            return () if only_names else (_reject,)
+        schemas = [self._properties[key]] if key in self._properties else []
+        schemas += [sub for pattern, sub in self._patterns if pattern.search(key)]
+        additional = self._additional
+        if additional is not None and key not in self._properties and not (
+                additional.patterns.pattern and additional.patterns.search(key)):
+            schemas.append(additional.schema)
         if self._unevaluated is not None and not self._is_evaluated(key):
-            plan.append(self._unevaluated)
-        # Drop always-true checks, and reduce a plan that rejects to just that.
-        plan = [check for check in plan if check is not _accept]
-        return (_reject,) if _reject in plan else tuple(plan)
+            schemas.append(self._unevaluated)
+        checks = [self._check(sub) for sub in schemas]
+        if _reject in checks:
+            return (_reject,)
+        return tuple(check for check in checks if check is not _accept)
+
+    def _check(self, schema: object) -> Check:
+        if id(schema) not in self._compiled:
+            self._compiled[id(schema)] = self._compile(schema)
+        return self._compiled[id(schema)]
 
     def _is_evaluated(self, key: str) -> bool:
-        return key in self._evaluated_names or any(
-            pattern.search(key) for pattern in self._evaluated_patterns)
+        assert self._evaluated is not None
+        return key in self._evaluated.names or any(
+            re.search(pattern, key) for pattern in self._evaluated.patterns)
 
 
-def _required_check(required: object) -> Check:
-    if not isinstance(required, list):
-        raise UnsupportedSchema(f"required must be a list, not {required!r}")
+def _required_check(required: list[str]) -> Check:
     names = tuple(required)
     return lambda instance: all(name in instance for name in names)  # type: ignore[operator]
 
 
 def _length_check(least: int | None, most: int | None) -> Check:
     """Bounds on len() of a mapping, list or string (a string's length counts code points)."""
-    low = least if least is not None else 0
+    low = least or 0
     if most is None:
         return lambda instance: len(instance) >= low  # type: ignore[arg-type]
     return lambda instance: low <= len(instance) <= most  # type: ignore[arg-type]
 
 
-def _count(schema: Mapping[str, Any], word: str) -> int | None:
-    if word not in schema:
-        return None
-    value = schema[word]
-    if not _is_integer(value):
-        raise UnsupportedSchema(f"{word} must be an integer, not {value!r}")
-    return int(value)
-
-
 def _items_check(item: Check) -> Check:
-    return lambda instance: all(item(value) for value in instance)  # type: ignore[attr-defined]
+    return lambda instance: all(map(item, instance))  # type: ignore[call-overload]
 
 
 def _string_checks(schema: Mapping[str, Any]) -> list[Check]:
@@ -532,81 +653,23 @@ def _string_checks(schema: Mapping[str, Any]) -> list[Check]:
         search = re.compile(schema["pattern"]).search
         checks.append(lambda instance: search(instance) is not None)
     if "minLength" in schema or "maxLength" in schema:
-        checks.append(_length_check(_count(schema, "minLength"), _count(schema, "maxLength")))
+        checks.append(_length_check(schema.get("minLength"), schema.get("maxLength")))
     return checks
 
 
 def _number_checks(schema: Mapping[str, Any]) -> list[Check]:
-    """Bounds, compared with the same operators as jsonschema (so NaN passes them all)."""
+    """Bounds, compared with jsonschema's own operators (so NaN passes every bound, as there)."""
     checks: list[Check] = []
-    bounds = {word: schema[word] for word in
-              ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if word in schema}
-    for word, bound in bounds.items():
-        if not _is_number(bound):
-            raise UnsupportedSchema(f"{word} must be a number, not {bound!r}")
-    if "minimum" in bounds:
-        low = bounds["minimum"]
+    if "minimum" in schema:
+        low = schema["minimum"]
         checks.append(lambda instance: not instance < low)
-    if "maximum" in bounds:
-        high = bounds["maximum"]
+    if "maximum" in schema:
+        high = schema["maximum"]
         checks.append(lambda instance: not instance > high)
-    if "exclusiveMinimum" in bounds:
-        floor = bounds["exclusiveMinimum"]
+    if "exclusiveMinimum" in schema:
+        floor = schema["exclusiveMinimum"]
         checks.append(lambda instance: not instance <= floor)
-    if "exclusiveMaximum" in bounds:
-        ceiling = bounds["exclusiveMaximum"]
+    if "exclusiveMaximum" in schema:
+        ceiling = schema["exclusiveMaximum"]
         checks.append(lambda instance: not instance >= ceiling)
     return checks
-
-
-# ---------------------------------------------------------------------------------------------
-# Walking a schema
-
-
-def _resolve(root: Mapping[str, Any], ref: str) -> object:
-    """The subschema a local JSON pointer reference such as "#/$defs/service" names."""
-    node: object = root
-    for part in ref[1:].split("/")[1:] if ref != "#" else []:
-        key = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            raise UnsupportedSchema(f"reference {ref!r} points nowhere")
-    return node
-
-
-def _mapping(schema: Mapping[str, Any], word: str) -> Mapping[str, Any]:
-    value = schema.get(word, {})
-    if not isinstance(value, Mapping):
-        raise UnsupportedSchema(f"{word} must be a mapping, not {value!r}")
-    return value
-
-
-def _schema_list(schema: Mapping[str, Any], word: str) -> list[object]:
-    value = schema[word]
-    if not isinstance(value, list) or not value:
-        raise UnsupportedSchema(f"{word} must be a non-empty list, not {value!r}")
-    return value
-
-
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
-_SCHEMA_VALUES = ("additionalProperties", "unevaluatedProperties", "items")
-
-
-def _subschemas(schema: object) -> list[object]:
-    """`schema` and every schema nested in it, through the keywords the vendored schemas use."""
-    found = [schema]
-    if isinstance(schema, Mapping):
-        for word in _SCHEMA_MAPS:
-            for sub in schema.get(word, {}).values():
-                found += _subschemas(sub)
-        for word in _SCHEMA_LISTS:
-            for sub in schema.get(word, []):
-                found += _subschemas(sub)
-        for word in _SCHEMA_VALUES:
-            if word in schema:
-                found += _subschemas(schema[word])
-    return found

@@ -50,16 +50,22 @@ def config_violations(document: object) -> list[Violation]:
 def is_valid_compose(document: object) -> bool:
     """Whether `document` follows the Compose specification.
 
-    Stops at the first problem and builds no messages; callers ask this first and list violations
-    only for an invalid document. On a valid one it costs about 1 ms after a one-off ~80 ms
-    jsonschema import, which a later check without jsonschema could avoid behind this API.
+    Callers ask this first and list violations only for an invalid document. The compiled
+    checker answers a valid document in milliseconds without importing jsonschema (~80 ms, and
+    ~0.5 s for 1000 services); it never says yes wrongly, and jsonschema settles every no.
     """
-    return _validator(COMPOSE_SCHEMA).is_valid(_as_json(document))
+    return _is_valid(COMPOSE_SCHEMA, _as_json(document))
 
 
 def is_valid_config(document: object) -> bool:
     """Whether the `x-composeswap` settings in `document` are well formed."""
-    return _validator(CONFIG_SCHEMA).is_valid(_as_json(document))
+    return _is_valid(CONFIG_SCHEMA, _as_json(document))
+
+
+def _is_valid(name: str, instance: Any) -> bool:
+    from composeswap import fastschema
+
+    return fastschema.is_valid(name, instance) or _validator(name).is_valid(instance)
 
 
 @functools.cache
