@@ -36,15 +36,16 @@ from tests.helpers import CORPUS, FIXTURES, ROOT
 
 SCHEMAS = (COMPOSE_SCHEMA, CONFIG_SCHEMA)
 CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))
-FIXTURE_FILES = sorted(FIXTURES.rglob("*.y*ml"))
-
-
 def _load(file: Path) -> object:
     """A fixture as the plain YAML value composeswap validates; None when it does not parse."""
     try:
         return YAML(typ="safe", pure=True).load(file.read_text("utf-8"))
     except (YAMLError, UnicodeDecodeError):
         return None
+
+
+# Fixtures that are not YAML at all (the bad-input cases) have nothing to validate.
+FIXTURE_FILES = [file for file in sorted(FIXTURES.rglob("*.y*ml")) if _load(file) is not None]
 
 
 @functools.cache
@@ -80,10 +81,7 @@ def test_the_corpus_is_there() -> None:
 
 @pytest.mark.parametrize("file", FIXTURE_FILES, ids=lambda file: str(file.relative_to(FIXTURES)))
 def test_every_fixture_gets_the_answer_jsonschema_gives(file: Path) -> None:
-    document = _load(file)
-    if document is None:
-        pytest.skip("does not parse as YAML")
-    _assert_fast_never_says_a_wrong_yes(_as_json(document))
+    _assert_fast_never_says_a_wrong_yes(_as_json(_load(file)))
 
 
 def test_invalid_fixtures_are_rejected_by_the_fast_check_too() -> None:
