@@ -12,7 +12,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,6 +155,8 @@ def _writable(target: Path) -> bool:
 
 
 def _write_temp(target: Path, data: bytes, mode: int) -> Path:
+    import tempfile  # only when writing: keeps the start of every other run short
+
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
                                     dir=target.parent)
     temp = Path(name)

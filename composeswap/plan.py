@@ -9,7 +9,6 @@ renames it into place. A service with both ``image`` and ``build`` has one of th
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from composeswap import config, render
@@ -172,6 +171,8 @@ def _check_names(document: Document, names: Sequence[str], overrides: Overrides)
 
 
 def _unknown(document: Document, name: str, prefix: str) -> Problem:
+    import difflib  # only for a typo
+
     known = list(document.services)
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
