@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 from ruamel.yaml import YAML
 
 from composeswap import schema
@@ -174,21 +175,14 @@ PROFILE = settings(
 )
 
 
-@PROFILE
-@given(case=compose_files(), data=st.data())
-def test_local_then_remote_is_exact_or_refused(case: Case, data: st.DataObject) -> None:
-    candidates = [n for n, form in case.forms.items() if form.startswith("remote") or form == "hybrid"]
-    names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1)
-                      if candidates else st.just([]))
-    if names:
-        switch_and_back(case, "local", names)
+STARTS = {"local": ("remote", "hybrid"), "remote": ("local", "hybrid")}
 
 
+@pytest.mark.parametrize("mode", ["local", "remote"])
 @PROFILE
 @given(case=compose_files(), data=st.data())
-def test_remote_then_local_is_exact_or_refused(case: Case, data: st.DataObject) -> None:
-    candidates = [n for n, form in case.forms.items() if form.startswith("local") or form == "hybrid"]
-    names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1)
-                      if candidates else st.just([]))
-    if names:
-        switch_and_back(case, "remote", names)
+def test_a_switch_and_back_is_exact_or_refused(mode: str, case: Case, data: st.DataObject) -> None:
+    candidates = [name for name, form in case.forms.items() if form.startswith(STARTS[mode])]
+    if candidates:
+        names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
+        switch_and_back(case, mode, names)
