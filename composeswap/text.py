@@ -42,7 +42,8 @@ class Source:
         return found.group() if found else "\n"
 
     def line_start(self, index: int) -> int:
-        return max(self.body.rfind("\n", 0, index), self.body.rfind("\r", 0, index)) + 1
+        starts = self._starts()
+        return starts[bisect.bisect_right(starts, index) - 1]
 
     def line_end(self, index: int) -> int:
         """Offset of the line break that ends the line holding ``index`` (or the text's end)."""
@@ -58,11 +59,16 @@ class Source:
 
     def position(self, index: int) -> tuple[int, int]:
         """1-based line and column of an offset."""
+        starts = self._starts()
+        line = bisect.bisect_right(starts, index)
+        return line, index - starts[line - 1] + 1
+
+    def _starts(self) -> list[int]:
+        """Where each line starts, found once: every lookup is then a binary search."""
         if not self._line_starts:
             self._line_starts.append(0)
             self._line_starts.extend(m.end() for m in _BREAK.finditer(self.body))
-        line = bisect.bisect_right(self._line_starts, index)
-        return line, index - self._line_starts[line - 1] + 1
+        return self._line_starts
 
 
 def splice(body: str, edits: list[tuple[int, int, str]]) -> str:
