@@ -86,7 +86,7 @@ def main(ctx: click.Context, file: Path | None) -> None:
     ctx.obj = file
 
 
-@main.command()
+@main.command(short_help="Build services from their source folders.")
 @click.argument("services", nargs=-1)
 @click.option("--context", "contexts", multiple=True, metavar="SERVICE=PATH",
               callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
@@ -103,7 +103,7 @@ def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, s
     _run("local", file, services, {}, contexts, target, output_format, modes)
 
 
-@main.command()
+@main.command(short_help="Pull services from the registry again.")
 @click.argument("services", nargs=-1)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF",
               callback=_pairs("--image"), help="Image reference for SERVICE (repeatable).")
@@ -120,7 +120,7 @@ def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, st
     _run("remote", file, services, images, {}, target, output_format, modes)
 
 
-@main.command()
+@main.command(short_help="Check the compose file; problems at file:line:col.")
 @_format_option
 @click.pass_obj
 def validate(file: Path | None, /, output_format: str) -> None:
