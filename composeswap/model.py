@@ -28,7 +28,6 @@ class Entry:
     key: str
     key_start: int
     key_end: int
-    value_start: int
     value_end: int  # end of the value's last token, trailing comments excluded
     line: int  # 1-based, of the key
     column: int  # 0-based, of the key
@@ -44,7 +43,6 @@ class Service:
     name: str
     line: int
     column: int
-    flow: bool
     entries: Mapping[str, Entry]  # own keys in file order; ``<<`` excluded
     merged: frozenset[str]  # keys a ``<<`` merge provides, whether or not the service has its own
     shared: str | None  # why its mapping is also used elsewhere through an alias, if it is

@@ -232,7 +232,6 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         name=str(key.value),
         line=source.position(key.start_mark.index)[0],
         column=key.start_mark.index - source.line_start(key.start_mark.index),
-        flow=node.flow_style is True,
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
         shared=_shared(key, node, refs),
@@ -288,13 +287,11 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     key_start, key_end = key.start_mark.index, key.end_mark.index
     is_alias = value.start_mark.index < key_end
     if is_alias:
-        value_start = source.body.index("*" + str(value.anchor), key_end)
-        value_end: int | None = value_start + 1 + len(str(value.anchor))
+        value_end: int | None = _alias_end(source.body, value, key_end)
     else:
-        value_start = value.start_mark.index
         value_end = _node_end(source, value)
         if value_end is None:  # an empty value: it ends with the key's colon
-            value_start = value_end = _colon_end(source.body, key_end)
+            value_end = _colon_end(source.body, key_end)
     assert value_end is not None
     block = isinstance(value, (MappingNode, SequenceNode)) and not value.flow_style
     on_key_line = value_end <= source.line_end(key_start)
@@ -304,7 +301,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
         layout = Layout.INLINE if on_key_line else Layout.OTHER
     return Entry(
         key=str(key.value), key_start=key_start, key_end=key_end,
-        value_start=value_start, value_end=value_end,
+        value_end=value_end,
         line=source.position(key_start)[0], column=key_start - source.line_start(key_start),
         layout=layout, flow=in_flow,
         anchor=None if is_alias else getattr(value, "anchor", None),
