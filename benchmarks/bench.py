@@ -224,7 +224,12 @@ def _make_sources(folder: Path, names: Sequence[str]) -> None:
 
 
 def child_environment() -> dict[str, str]:
-    return {**os.environ, **VARIABLES}
+    # Python must be allowed to cache bytecode, as on a user's machine: with
+    # PYTHONDONTWRITEBYTECODE set (some CI images set it) every run would compile composeswap
+    # afresh, and the warm-up run is what writes the cache.
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**environment, **VARIABLES}
 
 
 def composeswap(*args: str) -> list[str]:
