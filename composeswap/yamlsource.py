@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -25,9 +26,36 @@ _STR_TAG = "tag:yaml.org,2002:str"
 EXPANDED_NODES_LIMIT = 1_000_000
 
 
+class _ComposeConstructor(SafeConstructor):
+    """The safe constructor, plus Compose's own tags ``!reset`` and ``!override``.
+
+    Compose uses them to merge several files; here their values are read as written, so a file
+    that uses them can still be validated and switched.
+    """
+
+    def construct_untagged(self, node: Node) -> Any:
+        if isinstance(node, MappingNode):
+            node.tag = "tag:yaml.org,2002:map"
+        elif isinstance(node, SequenceNode):
+            node.tag = "tag:yaml.org,2002:seq"
+        else:
+            node.tag = self.loader.resolver.resolve(ScalarNode, node.value, (True, False))
+        return self.yaml_constructors[node.tag](self, node)
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeConstructor.add_constructor(_tag, _ComposeConstructor.construct_untagged)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _ComposeConstructor
+    return yaml
+
+
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
-    yaml = YAML(typ="safe", pure=True)
+    yaml = _yaml()
     root = _compose(yaml, source, file)
     _refuse_alias_bomb(root, file)
     services_node = _services_node(root, source, file)
@@ -48,7 +76,7 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a
     merge), and the caller then parses the whole file instead.
     """
-    yaml = YAML(typ="safe", pure=True)
+    yaml = _yaml()
     try:
         root = yaml.compose(snippet.body)
     except (YAMLError, RecursionError) as error:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from composeswap.cli import main
 
@@ -17,6 +20,29 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 CORPUS = FIXTURES / "corpus" / "awesome-compose"
 ORACLE_ENV = {"DOCKER_REGISTRY": "registry.example.com", "IMAGE_TAG": "1.0", "IMAGE_NAME": "app"}
+
+
+class _ComposeTags(SafeConstructor):
+    """Reads Compose's ``!reset``/``!override`` values as written, as Docker Compose parses them."""
+
+
+def _untagged(constructor: SafeConstructor, node: Node) -> Any:
+    if isinstance(node, MappingNode):
+        return constructor.construct_yaml_map(node)
+    if isinstance(node, SequenceNode):
+        return constructor.construct_yaml_seq(node)
+    return constructor.construct_scalar(node)
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeTags.add_constructor(_tag, _untagged)
+
+
+def load_yaml(text: bytes | str) -> Any:
+    """The plain data of a compose file, read independently of composeswap."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _ComposeTags
+    return yaml.load(text)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
-from tests.helpers import CORPUS, ORACLE_ENV, Result, compose_config, compose_json, run
+from tests.helpers import CORPUS, ORACLE_ENV, Result, compose_config, compose_json, load_yaml, run
 
 COMPOSE_FILES = sorted(path for name in ("compose.yaml", "compose.yml")
                        for path in CORPUS.glob(f"*/{name}"))
@@ -35,7 +34,7 @@ COMPOSE_REJECTS_AS_IS: dict[str, str] = {}
 
 
 def load(file: Path) -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe", pure=True).load(file.read_bytes())
+    data: dict[str, Any] = load_yaml(file.read_bytes())
     return data
 
 

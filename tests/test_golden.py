@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 
-from tests.helpers import FIXTURES, run
+from tests.helpers import FIXTURES, load_yaml, run
 
 CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
 
@@ -31,7 +30,7 @@ def prepare(case: Path, tmp_path: Path) -> Path:
     if folders_file.exists():
         folders = folders_file.read_text().split()
     else:
-        folders = list(YAML(typ="safe", pure=True).load(case / "before.yaml")["services"])
+        folders = list(load_yaml((case / "before.yaml").read_bytes())["services"])
     for folder in folders:
         (project / folder).mkdir(parents=True, exist_ok=True)
     compose = project / "compose.yaml"

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
-from tests.helpers import FIXTURES, compose_config, compose_json, run
+from tests.helpers import FIXTURES, compose_config, compose_json, load_yaml, run
 
 GOLDEN = FIXTURES / "golden"
 CASE_FOLDERS = sorted(path for path in GOLDEN.iterdir() if path.is_dir()) if GOLDEN.is_dir() else []
@@ -99,7 +98,7 @@ def parse_command(args: list[str]) -> Request:
 
 
 def load(file: Path) -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe", pure=True).load(file.read_bytes())
+    data: dict[str, Any] = load_yaml(file.read_bytes())
     return data
 
 

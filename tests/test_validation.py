@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from tests.helpers import CORPUS, FIXTURES, Result, compose_config, run
+from tests.helpers import CORPUS, FIXTURES, Result, compose_config, load_yaml, run
 
 # --- agreement with Docker Compose --------------------------------------------------------------
 
@@ -76,7 +75,7 @@ class Verdict:
 
 def service_names(source: Path) -> list[str]:
     try:
-        data = YAML(typ="safe", pure=True).load(source.read_bytes())
+        data = load_yaml(source.read_bytes())
     except YAMLError:
         return []
     services = data.get("services") if isinstance(data, dict) else None
