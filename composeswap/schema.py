@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import difflib
 import functools
-import importlib.resources
+import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -71,7 +70,13 @@ def _is_valid(name: str, instance: Any) -> bool:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A vendored schema from the package `composeswap.schemas`, read once per process."""
-    text = importlib.resources.files("composeswap.schemas").joinpath(name).read_text("utf-8")
+    # The package's folder, found without importlib.resources: its import (with zipfile and
+    # tempfile) costs more than a whole switch of a small file.
+    spec = importlib.util.find_spec("composeswap.schemas")
+    assert spec is not None and spec.submodule_search_locations
+    folder = next(iter(spec.submodule_search_locations))
+    with open(f"{folder}/{name}", encoding="utf-8") as schema_file:
+        text = schema_file.read()
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -249,6 +254,8 @@ def _unknown_key_message(key: str, keys: _Keys) -> str:
     if not keys.names and keys.patterns:
         # A mapping of user-chosen names (services, networks, ...): the name breaks the pattern.
         return f"invalid name {key!r}: must match {' or '.join(sorted(keys.patterns))}"
+    import difflib  # only to suggest a fix for a typo
+
     close = difflib.get_close_matches(key, sorted(keys.names), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown key {key!r}{hint}"

@@ -255,6 +255,19 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
     assert "composeswap/schemas/compose-spec.json" in names
     assert "composeswap/schemas/composeswap.json" in names
     assert "composeswap/schemas/LICENSE.compose-spec" in names
+    # Installed from the wheel alone, the package finds and uses its schemas.
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    check = (f"import sys; sys.path.insert(0, {str(site)!r}); "
+             "from composeswap import schema; "
+             f"assert schema.__file__.startswith({str(site)!r}), schema.__file__; "
+             "assert schema.is_valid_compose({'services': {'api': {'image': 'nginx'}}}); "
+             "assert not schema.is_valid_compose({'services': {'api': {'imgae': 'nginx'}}}); "
+             "assert schema.is_valid_config({'x-composeswap': {'target': 'dev'}})")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 # ---------------------------------------------------------------------------------------------
