@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
 from composeswap import config, render
 from composeswap.config import Overrides, Settings
 from composeswap.errors import ComposeswapError, Problem, fail
