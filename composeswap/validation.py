@@ -57,11 +57,30 @@ def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
     for name, service in services.items():
         if isinstance(service, Mapping) and "image" not in service and "build" not in service:
             yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
+        if isinstance(service, Mapping):
+            yield from _undefined_dependencies(name, service.get("depends_on"), services)
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
     for name, service in services.items():
         if isinstance(service, Mapping):
             yield from _placeholder_typos(("services", name, config.CONFIG_KEY),
                                           service.get(config.CONFIG_KEY))
+
+
+def _undefined_dependencies(name: str, depends_on: object,
+                            services: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
+    """Compose refuses a project whose services depend on one it does not define."""
+    # Even ``required: false`` does not excuse an undefined service: Compose refuses the project.
+    if isinstance(depends_on, list):
+        named: list[tuple[str | int, object]] = list(enumerate(depends_on))
+    elif isinstance(depends_on, Mapping):
+        named = [(other, other) for other in depends_on]
+    else:
+        return
+    for part, other in named:
+        if isinstance(other, str) and other not in services:
+            yield (("services", name, "depends_on", part),
+                   f"depends on '{other}', which is not a service in this file",
+                   isinstance(depends_on, Mapping))
 
 
 def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonPath, str, bool]]:

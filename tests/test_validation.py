@@ -43,9 +43,6 @@ DISAGREEMENTS = {
     "invalid/missing-env-file.yaml":
         "Compose rejects: it reads env_file when it loads the project; composeswap checks the "
         "file, not the files it names",
-    "invalid/depends-on-undefined-service.yaml":
-        "Compose rejects: depends_on names a service the file does not define, a reference "
-        "between services that no schema states and composeswap does not check",
     "invalid/x-composeswap-unknown-key.yaml":
         "composeswap rejects: Compose ignores every x- extension; composeswap checks its own "
         "x-composeswap settings",
@@ -420,3 +417,28 @@ def test_a_result_compose_would_reject_is_never_written(tmp_path: Path,
     assert "refusing to write: the result would not be valid (services.api.imgae: unknown key" \
         in result.stderr
     assert (tmp_path / "compose.yaml").read_bytes() == text
+
+
+DEPENDENCIES = {
+    "list": (b"services:\n  api:\n    image: a\n    depends_on:\n      - db\n",
+             ["compose.yaml:5:9: error: services.api.depends_on.0: depends on 'db', which is not "
+              "a service in this file"]),
+    "mapping": (b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
+                b"        condition: service_started\n",
+                ["compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', which is "
+                 "not a service in this file"]),
+    "not required": (b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
+                     b"        condition: service_started\n        required: false\n",
+                     ["compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', "
+                      "which is not a service in this file"]),
+    "defined": (b"services:\n  api:\n    image: a\n    depends_on: [db]\n  db:\n    image: b\n",
+                []),
+}
+
+
+@pytest.mark.parametrize("text, expected", DEPENDENCIES.values(), ids=DEPENDENCIES.keys())
+def test_a_dependency_on_an_undefined_service_is_reported(tmp_path: Path, text: bytes,
+                                                          expected: list[str]) -> None:
+    result = validated(tmp_path, text)
+    assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
+    assert result.exit_code == (2 if expected else 0)
