@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 import pytest
 from ruamel.yaml import YAML
 
 from composeswap import schema
-from tests.helpers import run
+from tests.helpers import compose_config, run
 
 EXAMPLES = int(os.environ.get("COMPOSESWAP_EXAMPLES", "200"))
 NAMES = ["api", "web", "worker", "cache", "db", "auth"]
@@ -186,3 +186,30 @@ def test_a_switch_and_back_is_exact_or_refused(mode: str, case: Case, data: st.D
     if candidates:
         names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
         switch_and_back(case, mode, names)
+
+
+ORACLE = settings(
+    max_examples=int(os.environ.get("COMPOSESWAP_ORACLE_EXAMPLES", "25")), deadline=None,
+    derandomize=os.environ.get("CI") == "true",
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.mark.parametrize("mode", ["local", "remote"])
+@ORACLE
+@given(case=compose_files(), data=st.data())
+def test_docker_compose_accepts_what_a_switch_writes(mode: str, case: Case,
+                                                     data: st.DataObject) -> None:
+    candidates = [name for name, form in case.forms.items() if form.startswith(STARTS[mode])]
+    assume(candidates)
+    names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        for name in case.forms:
+            (project / name).mkdir()
+        compose = project / "compose.yaml"
+        compose.write_bytes(case.text.encode("utf-8"))
+        assert compose_config(compose, "-q").returncode == 0, "the generated file itself"
+        assert run(project, mode, *names).exit_code == 0
+        done = compose_config(compose, "-q")
+        assert done.returncode == 0, done.stderr
