@@ -41,7 +41,6 @@ class Outcome:
     """What a switch decided and produced, before anything is written."""
 
     file: files.ComposeFile
-    document: Document
     plan: Plan
     edits: list[render.Edit]
     new_text: str
@@ -91,7 +90,7 @@ def prepare(request: SwitchRequest, path: Path) -> Outcome:
         switched = prove(document, new_text, decided)
         if request.validate:
             validation.require_valid_result(document, switched)
-    return Outcome(file, document, decided, edits, new_text)
+    return Outcome(file, decided, edits, new_text)
 
 
 @dataclass(frozen=True)
