@@ -57,9 +57,8 @@ def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
     yaml = _yaml()
     root = _compose(yaml, source, file)
-    _refuse_alias_bomb(root, file)
+    refs = _reference_counts(root, file)
     services_node = _services_node(root, source, file)
-    refs = _reference_counts(root)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
     shapes = [_shape(source, file, key, value, refs) for key, value in services_node.value]
@@ -83,7 +82,7 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
         raise fail(file, f"the services do not parse on their own: {error}") from None
     if not isinstance(root, MappingNode):
         raise fail(file, "the edited lines are not services")
-    refs = _reference_counts(root)
+    refs = _reference_counts(root, file)
     shapes = []
     for key, node in root.value:
         if not isinstance(node, MappingNode) or _merged_keys(node, set()):
@@ -195,21 +194,6 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
                line=line, column=column)
 
 
-def _refuse_alias_bomb(root: Node, file: str) -> None:
-    """Refuse YAML whose aliases expand to far more than any compose file ("billion laughs")."""
-    sizes: dict[int, int] = {}
-
-    def size(node: Node) -> int:
-        known = sizes.get(id(node))
-        if known is None:
-            known = sizes[id(node)] = 1 + sum(size(child) for child in _children(node))
-        return known
-
-    if size(root) > EXPANDED_NODES_LIMIT:
-        raise fail(file, f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
-                   "(an alias bomb?); composeswap will not read it")
-
-
 def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int]:
     """1-based line and column of a node, counted as editors count lines.
 
@@ -225,17 +209,27 @@ def _empty(node: Node) -> bool:
             and node.start_mark.index == node.end_mark.index)
 
 
-def _reference_counts(root: Node) -> dict[int, int]:
-    """How often each node is referenced; more than once means an alias uses it."""
+def _reference_counts(root: Node, file: str) -> dict[int, int]:
+    """How often each node is referenced (more than once: an alias uses it), in one walk that
+    also refuses YAML whose aliases expand to far more than any compose file ("billion laughs").
+    """
+    sizes: dict[int, int] = {}
     counts: dict[int, int] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        seen = counts.get(id(node), 0)
-        counts[id(node)] = seen + 1
-        if seen:
-            continue  # an alias: its subtree was walked already (and billion laughs stay linear)
-        stack.extend(_children(node))
+
+    def size(node: Node) -> int:
+        counts[id(node)] = counts.get(id(node), 0) + 1
+        known = sizes.get(id(node))
+        if known is None:  # an alias's subtree is walked once, so the walk stays linear
+            known = sizes[id(node)] = 1 + sum(size(child) for child in _children(node))
+        return known
+
+    try:
+        total = size(root)
+    except RecursionError:
+        raise fail(file, "the YAML is nested too deeply to be a compose file") from None
+    if total > EXPANDED_NODES_LIMIT:
+        raise fail(file, f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
+                   "(an alias bomb?); composeswap will not read it")
     return counts
 
 
