@@ -504,3 +504,67 @@ def test_crlf_file_with_overrides_stays_crlf(tmp_path: Path) -> None:
     assert b"\r\n      context: ./src\r\n      target: test\r\n" in after
     assert run(tmp_path, "remote", "api").exit_code == 0
     assert compose.read_bytes() == text
+
+
+# --- taking turns ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder_lock(tmp_path: Path) -> Iterator[int]:
+    """The folder's lock, held as another composeswap run would hold it."""
+    import fcntl
+
+    descriptor = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+def test_a_run_that_cannot_get_the_folder_lock_writes_nothing(
+        tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = project(tmp_path, REMOTE_API)
+    monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.2)
+    result = run(tmp_path, "local")
+    failed_cleanly(result)
+    assert "another composeswap has been editing this file's folder" in result.stderr
+    assert compose.read_bytes() == REMOTE_API
+
+
+def test_a_run_waits_for_the_lock_and_then_switches(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import threading
+
+    compose = project(tmp_path, REMOTE_API)
+    descriptor = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    released = threading.Event()
+
+    def release() -> None:  # the other run ends
+        os.close(descriptor)
+        released.set()
+
+    writes_after_release: list[bool] = []
+    real_write = composeswap.files.write
+
+    def spy(file: ComposeFile, text: str) -> None:
+        writes_after_release.append(released.is_set())
+        real_write(file, text)
+
+    monkeypatch.setattr(composeswap.files, "write", spy)
+    threading.Timer(0.3, release).start()
+    result = run(tmp_path, "local")
+    assert result.exit_code == 0, result.stderr
+    assert writes_after_release == [True]
+    assert compose.read_bytes() == LOCAL_API
+
+
+def test_reading_modes_do_not_wait_for_the_lock(
+        tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = project(tmp_path, REMOTE_API)
+    monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.0)
+    assert run(tmp_path, "local", "--diff").exit_code == 0
+    assert run(tmp_path, "local", "--check").exit_code == 1
+    assert compose.read_bytes() == REMOTE_API
