@@ -2,15 +2,24 @@
 
 The file is parsed once. The composed node tree gives exact character offsets for keys and
 scalars; the data is constructed from the same nodes, so positions and values always agree.
+
+Nodes come from libyaml's parser (ruamel.yaml.clib) when it is installed and accepts the text:
+it is several times faster than the pure-Python one. Whatever it refuses is parsed again by the
+pure-Python parser, which explains errors better and accepts a little more YAML 1.2 (a ':' in a
+flow collection's plain scalar, wider anchor names). Both give the same nodes for what both
+accept (tests/test_parsers.py); libyaml does not record anchor names, so they are read from the
+text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml import main as ruamel_main
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
@@ -47,16 +56,34 @@ for _tag in ("!reset", "!override"):
     _ComposeConstructor.add_constructor(_tag, _ComposeConstructor.construct_untagged)
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
+# Whether libyaml's parser is there to be tried first; tests turn it off to compare the two.
+FAST = getattr(ruamel_main, "CParser", None) is not None
+
+
+def _yaml(pure: bool) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _ComposeConstructor
     return yaml
 
 
+def _fast_compose(text: str) -> tuple[YAML, Node | None] | None:
+    """The text's node tree from libyaml, or None when it is not installed or refuses the text.
+
+    Text with a tab goes to the pure parser: libyaml takes a tab after ':' as a separator where
+    the pure parser refuses it, and a file must not be read one way here and another there.
+    """
+    if not FAST or "\t" in text:
+        return None
+    yaml = _yaml(pure=False)
+    try:
+        return yaml, yaml.compose(text)
+    except (YAMLError, RecursionError):
+        return None
+
+
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
-    yaml = _yaml()
-    root = _compose(yaml, source, file)
+    yaml, root = _compose(source, file)
     refs = _reference_counts(root, file)
     services_node = _services_node(root, source, file)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
@@ -75,11 +102,15 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a
     merge), and the caller then parses the whole file instead.
     """
-    yaml = _yaml()
-    try:
-        root = yaml.compose(snippet.body)
-    except (YAMLError, RecursionError) as error:
-        raise fail(file, f"the services do not parse on their own: {error}") from None
+    fast = _fast_compose(snippet.body)
+    if fast is not None:
+        yaml, root = fast
+    else:
+        yaml = _yaml(pure=True)
+        try:
+            root = yaml.compose(snippet.body)
+        except (YAMLError, RecursionError) as error:
+            raise fail(file, f"the services do not parse on their own: {error}") from None
     if not isinstance(root, MappingNode):
         raise fail(file, "the edited lines are not services")
     refs = _reference_counts(root, file)
@@ -95,9 +126,25 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
                     lambda path, at_key: _locate(root, snippet, path, at_key))
 
 
-def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
+def _compose(source: Source, file: str) -> tuple[YAML, MappingNode]:
+    fast = _fast_compose(source.body)
+    if fast is not None:
+        yaml, root = fast
+    else:
+        yaml, root = _pure_compose(source, file)
+    if root is None:
+        raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
+    if not isinstance(root, MappingNode):
+        line, column = _mark(source, root)
+        raise fail(file, "the top level must be a mapping with a 'services' key",
+                   line=line, column=column)
+    return yaml, root
+
+
+def _pure_compose(source: Source, file: str) -> tuple[YAML, Node | None]:
+    yaml = _yaml(pure=True)
     try:
-        root = yaml.compose(source.body)
+        return yaml, yaml.compose(source.body)
     except MarkedYAMLError as error:
         raise _odd_break(source, error, file) or _marked(error, source, file) from None
     except ReaderError as error:
@@ -108,13 +155,6 @@ def _compose(yaml: YAML, source: Source, file: str) -> MappingNode:
         raise fail(file, f"not valid YAML: {error}") from None
     except RecursionError:
         raise fail(file, "the YAML is nested too deeply to be a compose file") from None
-    if root is None:
-        raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
-    if not isinstance(root, MappingNode):
-        line, column = _mark(source, root)
-        raise fail(file, "the top level must be a mapping with a 'services' key",
-                   line=line, column=column)
-    return root
 
 
 def _construct(yaml: YAML, root: Node, source: Source, file: str) -> dict[str, Any]:
@@ -201,11 +241,28 @@ def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int
     """
     if key is not None and _empty(node):
         node = key
-    return source.position(node.start_mark.index)
+    return source.position(_start(source, node))
+
+
+_TAG_BEFORE = re.compile(r"(?<![^\s\[{,])![^\s,\[\]{}]*[ \t]+$")
+
+
+def _start(source: Source, node: Node) -> int:
+    """Where a node's text starts, its properties included.
+
+    For ``!tag &anchor value`` the pure parser marks the anchor, libyaml's the tag: the tag.
+    """
+    index = int(node.start_mark.index)
+    if source.body.startswith("&", index):
+        tag = _TAG_BEFORE.search(source.body, source.line_start(index), index)
+        if tag:
+            return tag.start()
+    return index
 
 
 def _empty(node: Node) -> bool:
-    return (isinstance(node, ScalarNode) and node.value == "" and node.style is None
+    # libyaml's parser writes a plain scalar's style as '', the pure one as None.
+    return (isinstance(node, ScalarNode) and node.value == "" and not node.style
             and node.start_mark.index == node.end_mark.index)
 
 
@@ -256,18 +313,46 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         column=key.start_mark.index - source.line_start(key.start_mark.index),
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
-        shared=_shared(key, node, refs),
+        shared=_shared(source, key, node, refs),
         lines=_own_lines(source, key, node),
         data={},
     )
 
 
-def _shared(key: ScalarNode, node: MappingNode, refs: Mapping[int, int]) -> str | None:
+def _shared(source: Source, key: ScalarNode, node: MappingNode, refs: Mapping[int, int]
+            ) -> str | None:
     """How a service's mapping is also used elsewhere, if it is: editing it would edit both."""
     if node.start_mark.index < key.end_mark.index:
-        return f"is written as an alias (*{node.anchor}) of a mapping defined elsewhere"
+        return (f"is written as an alias (*{_anchor(source, node)}) of a mapping defined "
+                "elsewhere")
     if refs.get(id(node), 0) > 1:
-        return f"has an anchor (&{node.anchor}) that another part of the file aliases"
+        return f"has an anchor (&{_anchor(source, node)}) that another part of the file aliases"
+    return None
+
+
+_PROPERTY_END = re.compile(r"[\s,\[\]{}]")
+
+
+def _anchor(source: Source, node: Node) -> str | None:
+    """The anchor defined on a node: the pure parser records it, libyaml's is read from the text.
+
+    A node's properties (anchor and tag, in either order) open its text, except for a block
+    mapping, which starts where its first key does: properties there are the key's.
+    """
+    if node.anchor:
+        return str(node.anchor)
+    if isinstance(node, MappingNode) and node.value \
+            and node.value[0][0].start_mark.index == node.start_mark.index:
+        return None
+    body, index = source.body, node.start_mark.index
+    while index < len(body) and body[index] in "&!":
+        found = _PROPERTY_END.search(body, index)
+        end = found.start() if found else len(body)
+        if body[index] == "&":
+            return body[index + 1:end]
+        index = end
+        while index < len(body) and body[index] in " \t":
+            index += 1
     return None
 
 
@@ -309,7 +394,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     key_start, key_end = key.start_mark.index, key.end_mark.index
     is_alias = value.start_mark.index < key_end
     if is_alias:
-        value_end: int | None = _alias_end(source.body, value, key_end)
+        value_end: int | None = _alias_end(source, value, key_end)
     else:
         value_end = _node_end(source, value)
         if value_end is None:  # an empty value: it ends with the key's colon
@@ -326,7 +411,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
         value_end=value_end,
         line=source.position(key_start)[0], column=key_start - source.line_start(key_start),
         layout=layout, flow=in_flow,
-        anchor=None if is_alias else getattr(value, "anchor", None),
+        anchor=None if is_alias else _anchor(source, value),
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
         alias=is_alias,
     )
@@ -340,7 +425,7 @@ def _node_end(source: Source, node: Node) -> int | None:
     """End of a node's last token; None for an empty scalar, whose mark sits on the next token."""
     end = int(node.end_mark.index)
     if isinstance(node, ScalarNode):
-        if node.value == "" and node.style is None and node.start_mark.index == end:
+        if _empty(node):
             return None
         if node.style in ("|", ">"):  # a block scalar's mark includes its final line breaks
             while end > node.start_mark.index and source.body[end - 1] in "\r\n ":
@@ -352,7 +437,7 @@ def _node_end(source: Source, node: Node) -> int | None:
     if isinstance(node, MappingNode):
         last_key, last_value = node.value[-1]
         if last_value.start_mark.index < last_key.end_mark.index:  # an alias
-            return _alias_end(source.body, last_value, last_key.end_mark.index)
+            return _alias_end(source, last_value, last_key.end_mark.index)
         found = _node_end(source, last_value)
         return found if found is not None else _colon_end(source.body, last_key.end_mark.index)
     return _sequence_end(source, node)
@@ -362,16 +447,16 @@ def _sequence_end(source: Source, node: SequenceNode) -> int | None:
     previous_end = int(node.start_mark.index)
     for item in node.value:
         if item.start_mark.index < previous_end:  # an alias to an earlier anchor
-            previous_end = _alias_end(source.body, item, previous_end)
+            previous_end = _alias_end(source, item, previous_end)
             continue
         found = _node_end(source, item)
         previous_end = found if found is not None else source.body.index("-", previous_end) + 1
     return previous_end
 
 
-def _alias_end(body: str, target: Node, after: int) -> int:
-    start = body.index("*" + str(target.anchor), after)
-    return start + 1 + len(str(target.anchor))
+def _alias_end(source: Source, target: Node, after: int) -> int:
+    anchor = str(_anchor(source, target))
+    return source.body.index("*" + anchor, after) + 1 + len(anchor)
 
 
 def _locate(root: Node, source: Source, path: JsonPath, at_key: bool

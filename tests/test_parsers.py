@@ -1,0 +1,149 @@
+"""libyaml's parser and the pure-Python one read every file the same way.
+
+composeswap parses with libyaml's parser (ruamel.yaml.clib) when it is installed and accepts the
+text, and with the pure-Python parser otherwise. Everything it does with a file (data, service
+shapes, anchors, positions) must not depend on which one read it: these tests parse each file
+both ways and compare the results.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+import pytest
+
+from composeswap import yamlsource
+from composeswap.errors import ComposeswapError
+from composeswap.model import Document, JsonPath
+from composeswap.text import Source
+from tests.helpers import FIXTURES
+from tests.test_properties import PROFILE, Case, compose_files
+
+FILES = sorted({*FIXTURES.rglob("*.yaml"), *FIXTURES.rglob("*.yml")})
+# What libyaml refuses and the pure parser reads (or explains): the fallback's own cases.
+REFUSED_BY_LIBYAML = {
+    "golden/flow-service/before.yaml",  # ':' inside a plain scalar in a flow mapping
+    "golden/flow-service/after.yaml",
+    "invalid/several-documents.yaml",
+    "invalid/unclosed-flow-sequence.yaml",
+    "invalid/tab-after-colon.yaml",  # any tab: libyaml takes a tab after ':' as a separator
+}
+
+# Anchors, tags and aliases in the places libyaml leaves the anchor's name to be read from text.
+SNIPPETS = {
+    "anchor then tag": "services:\n  api:\n    image: &img !!str registry/api:dev\n"
+                       "  web:\n    image: *img\n",
+    "tag then anchor": "services:\n  api:\n    image: !!str &img registry/api:dev\n"
+                       "  web:\n    image: *img\n",
+    "anchored first key": "services:\n  api:\n    &k image: registry/api:dev\n",
+    "anchored mapping, anchored first key": "x-b: &b\n  &c context: ./api\nservices:\n"
+                                            "  api:\n    build: *b\n",
+    "anchored service": "services:\n  api: &api\n    image: registry/api:dev\n  web: *api\n",
+    "anchor in flow": "services:\n  api: {image: &i registry/api, ports: [&p '80', *p]}\n"
+                      "  web: {image: *i}\n",
+    "anchored sequence": "services:\n  api:\n    image: x\n    ports: &ports\n      - '80'\n"
+                         "  web:\n    image: y\n    ports: *ports\n",
+    "anchor names with dots": "services:\n  api:\n    image: &a.b-c_d x\n  web:\n"
+                              "    image: *a.b-c_d\n",
+    "merge": "x-c: &c\n  restart: always\nservices:\n  api:\n    <<: *c\n    image: x\n",
+    "reset and override tags": "services:\n  api:\n    image: !reset null\n"
+                               "    ports: !override ['80']\n",
+    "empty values": "services:\n  api:\n    image:\n    build:\n      context:\n"
+                    "      args: [a, b, ]\n    command:\n    -\n    - x\n",
+    "block scalars": "services:\n  api:\n    command: |+\n      run\n\n    entrypoint: >-\n"
+                     "      a\n      b\n    image: x\n",
+    "odd line breaks": "services:\n  api:\n    image: 'a\u2028b'\n    command: \"c\x85d\"\n",
+    "wide characters": "services:\n  api:\n    image: '日本語/ü:🙂'  # 注\n    labels: {ключ: значение}\n",
+    "crlf": "services:\r\n  api:\r\n    image: x\r\n    ports:\r\n    - '80'\r\n",
+    "yaml 1.1 scalars": "services:\n  api:\n    image: x\n    environment:\n      A: yes\n"
+                        "      B: 0o17\n      C: 017\n      D: 1_000\n      E: ~\n      F: 2001-12-14\n",
+}
+
+
+def parse(text: str, monkeypatch: pytest.MonkeyPatch, fast: bool) -> Document | str:
+    monkeypatch.setattr(yamlsource, "FAST", fast)
+    try:
+        return yamlsource.parse(Source.from_text(text), "compose.yaml")
+    except ComposeswapError as error:
+        return str(error)
+
+
+def paths(value: Any, prefix: JsonPath = ()) -> Iterator[JsonPath]:
+    yield prefix
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from paths(child, (*prefix, str(key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from paths(child, (*prefix, index))
+
+
+def assert_read_alike(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, pure = parse(text, monkeypatch, True), parse(text, monkeypatch, False)
+    if isinstance(pure, str) or isinstance(fast, str):
+        assert fast == pure
+        return
+    assert fast.data == pure.data
+    assert fast.services == pure.services
+    for path in paths(pure.data):
+        for at_key in (True, False):
+            assert fast.position(path, at_key) == pure.position(path, at_key), (path, at_key)
+
+
+def uses_libyaml(text: str) -> bool:
+    return yamlsource._fast_compose(Source.from_text(text).body) is not None
+
+
+def read(file: Path) -> str:
+    return file.read_bytes().decode("utf-8")
+
+
+def test_libyaml_is_installed_where_composeswap_depends_on_it() -> None:
+    assert platform.python_implementation() != "CPython" or yamlsource.FAST
+
+
+@pytest.fixture(autouse=True)
+def _needs_libyaml(request: pytest.FixtureRequest) -> None:
+    # Elsewhere (PyPy) composeswap does not depend on it: only the pure parser reads files.
+    if not yamlsource.FAST and request.node.name != \
+            "test_libyaml_is_installed_where_composeswap_depends_on_it":
+        pytest.skip("libyaml's parser is not installed here: nothing to compare")
+
+
+@pytest.mark.parametrize("file", FILES, ids=lambda file: str(file.relative_to(FIXTURES)))
+def test_every_fixture_is_read_alike_by_both_parsers(file: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_read_alike(read(file), monkeypatch)
+
+
+def test_libyaml_reads_all_fixtures_but_the_known_few() -> None:
+    refused = {str(file.relative_to(FIXTURES)) for file in FILES if not uses_libyaml(read(file))}
+    assert refused == REFUSED_BY_LIBYAML
+
+
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_anchors_tags_and_odd_spots_are_read_alike(name: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert uses_libyaml(SNIPPETS[name]) or name == "anchor names with dots"
+    assert_read_alike(SNIPPETS[name], monkeypatch)
+
+
+def test_anchor_names_are_read_from_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = parse(SNIPPETS["tag then anchor"], monkeypatch, True)
+    assert not isinstance(document, str)
+    assert document.services["api"].entries["image"].anchor == "img"
+    shared = parse(SNIPPETS["anchored service"], monkeypatch, True)
+    assert not isinstance(shared, str)
+    assert shared.services["web"].shared == \
+        "is written as an alias (*api) of a mapping defined elsewhere"
+
+
+@settings(PROFILE)
+@given(case=compose_files())
+def test_generated_files_are_read_alike(case: Case) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert_read_alike(case.text, monkeypatch)
