@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from composeswap import files, render, validation, yamlsource
@@ -26,18 +26,16 @@ class WriteMode(enum.Enum):
     CHECK = "check"
 
 
-@dataclass(frozen=True)
-class SwitchRequest:
+class SwitchRequest(NamedTuple):
     mode: Mode
     services: tuple[str, ...] = ()
-    overrides: Overrides = field(default_factory=Overrides)
+    overrides: Overrides = Overrides()
     write_mode: WriteMode = WriteMode.WRITE
     file: Path | None = None
     validate: bool = True
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a switch decided and produced, before anything is written."""
 
     file: files.ComposeFile
@@ -46,8 +44,7 @@ class Outcome:
     new_text: str
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What a command tells the user, and the exit code it ends with."""
 
     messages: tuple[str, ...]  # for stderr
@@ -93,8 +90,7 @@ def prepare(request: SwitchRequest, path: Path) -> Outcome:
     return Outcome(file, decided, edits, new_text)
 
 
-@dataclass(frozen=True)
-class ValidateRequest:
+class ValidateRequest(NamedTuple):
     file: Path | None = None
 
 

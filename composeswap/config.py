@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 CONFIG_KEY = "x-composeswap"
 DEFAULTS: Mapping[str, str] = {
@@ -22,17 +22,15 @@ _PLACEHOLDER = re.compile(r"(?<!\$)\{([^{}]*)\}")
 _INTERPOLATION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\$")
 
 
-@dataclass(frozen=True)
-class Overrides:
+class Overrides(NamedTuple):
     """Values given on the command line for this run only."""
 
-    images: Mapping[str, str] = field(default_factory=dict)
-    contexts: Mapping[str, str] = field(default_factory=dict)
+    images: Mapping[str, str] = MappingProxyType({})
+    contexts: Mapping[str, str] = MappingProxyType({})
     target: str | None = None
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The rendered remote and local form of one service."""
 
     image: str

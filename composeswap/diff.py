@@ -7,7 +7,7 @@ diff of a 10,000-service file would cost more than the whole switch.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from composeswap.text import splice
 
@@ -16,8 +16,7 @@ CONTEXT = 3
 Edit = tuple[int, int, str]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """Old lines [start, stop) replaced by the ``new`` lines."""
 
     start: int

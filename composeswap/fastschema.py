@@ -53,13 +53,15 @@ class UnsupportedSchema(ValueError):
     """The schema uses something this module does not check exactly: it needs code first."""
 
 
-def compile_schema(schema: Mapping[str, Any]) -> Check:
+def compile_schema(schema: Mapping[str, Any], audited: bool = False) -> Check:
     """A check that is True only for JSON values jsonschema's validator for `schema` accepts.
 
-    The whole schema is checked for unsupported keywords now; subschemas are compiled on first
-    use, so a small document pays only for the part of a large schema it touches.
+    The whole schema is checked for unsupported keywords now, unless `audited` says that was
+    done already; subschemas are compiled on first use, so a small document pays only for the
+    part of a large schema it touches.
     """
-    _audit(schema)
+    if not audited:
+        _audit(schema)
     check = _Compiler(schema).compile(schema)
 
     def is_valid(instance: object) -> bool:
@@ -83,7 +85,9 @@ def _compiled(name: str) -> Check:
     # Imported here rather than at the top, so composeswap.schema may import this module.
     from composeswap.schema import load_schema
 
-    return compile_schema(load_schema(name))
+    # The vendored schemas are audited by the tests (test_fastschema.py), not on every run:
+    # that walk, which compiles every pattern, would be most of the time a small file takes.
+    return compile_schema(load_schema(name), audited=True)
 
 
 def keywords_used(schema: Mapping[str, Any]) -> set[str]:

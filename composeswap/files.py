@@ -14,7 +14,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 from composeswap.errors import ComposeswapError, fail
@@ -27,8 +27,7 @@ TEMP_SUFFIX = ".composeswap.tmp"
 LOCK_WAIT_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
-class ComposeFile:
+class ComposeFile(NamedTuple):
     path: Path  # as the user names it, for messages
     raw: bytes  # the bytes read, to detect a change by someone else before writing
     text: str

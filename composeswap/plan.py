@@ -10,7 +10,7 @@ renames it into place. A service with both ``image`` and ``build`` has one of th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from composeswap import config, render
 from composeswap.config import Overrides, Settings
@@ -22,8 +22,7 @@ SAVED = "x-composeswap-"
 PAUSED = "x-composeswap-paused-"
 
 
-@dataclass(frozen=True)
-class Switch:
+class Switch(NamedTuple):
     service: str
     mode: Mode
     steps: tuple[Step, ...]
@@ -32,8 +31,7 @@ class Switch:
     restores: bool = False  # puts back a key an earlier switch paused or saved
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     mode: Mode
     switches: tuple[Switch, ...]
     unchanged: tuple[str, ...]  # services considered that are already in the asked form

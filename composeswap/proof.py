@@ -10,9 +10,8 @@ whole file instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from composeswap import config, render, yamlsource
 from composeswap.config import Overrides
@@ -35,8 +34,7 @@ def prove(document: Document, new_text: str, switched: Plan) -> dict[str, Servic
     return _prove_whole(document, new_text, switched)
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """A switched service's own whole lines, before and after its edits."""
 
     start: int

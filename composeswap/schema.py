@@ -7,14 +7,13 @@ not at import time, so importing this module for `Violation` costs nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -26,8 +25,7 @@ CONFIG_SCHEMA = "composeswap.json"
 JsonPath = tuple[str | int, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One problem in a document, at a JSON path the caller can map to a line and column."""
 
     path: JsonPath
@@ -104,7 +102,7 @@ def _violations(name: str, document: object) -> list[Violation]:
     found: set[Violation] = set()
     for error in _validator(name).iter_errors(instance):
         found.update(_explain(error, root))
-    return [dataclasses.replace(v, path=_original_path(document, v.path)) for v in found]
+    return [v._replace(path=_original_path(document, v.path)) for v in found]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,8 +192,7 @@ def _message(error: ValidationError, schema: Mapping[str, Any], path: JsonPath) 
     return error.message
 
 
-@dataclasses.dataclass(frozen=True)
-class _Keys:
+class _Keys(NamedTuple):
     """The keys a mapping schema declares: names, name patterns, or anything at all."""
 
     names: frozenset[str]

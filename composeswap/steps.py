@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Mode(enum.Enum):
@@ -31,28 +31,24 @@ class Form(enum.Enum):
 Value = str | Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Rename:
+class Rename(NamedTuple):
     key: str
     to: str
 
 
-@dataclass(frozen=True)
-class Replace:
+class Replace(NamedTuple):
     key: str
     to: str
     value: Value
 
 
-@dataclass(frozen=True)
-class Insert:
+class Insert(NamedTuple):
     after: str  # the key as it is in the file before the switch
     key: str
     value: Value
 
 
-@dataclass(frozen=True)
-class Delete:
+class Delete(NamedTuple):
     key: str
 
 

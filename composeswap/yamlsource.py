@@ -13,7 +13,6 @@ text.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -367,7 +366,7 @@ def _own_lines(source: Source, key: ScalarNode, node: MappingNode) -> tuple[int,
 
 
 def _with_data(shape: Service, data: Mapping[str, Any]) -> Service:
-    return dataclasses.replace(shape, data=data)
+    return shape._replace(data=data)
 
 
 def _is_merge(key: Node) -> bool:
