@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
 import re
 from typing import NamedTuple
-from pathlib import Path
 
 from composeswap import files, render, validation, yamlsource
 from composeswap.config import Overrides
@@ -31,7 +31,7 @@ class SwitchRequest(NamedTuple):
     services: tuple[str, ...] = ()
     overrides: Overrides = Overrides()
     write_mode: WriteMode = WriteMode.WRITE
-    file: Path | None = None
+    file: str | None = None
     validate: bool = True
 
 
@@ -53,7 +53,7 @@ class Report(NamedTuple):
 
 
 def switch(request: SwitchRequest) -> Report:
-    path = files.find(request.file, Path.cwd())
+    path = files.find(request.file, os.curdir)
     writing = request.write_mode is WriteMode.WRITE
     with files.exclusive(path) if writing else contextlib.nullcontext():
         outcome = prepare(request, path)
@@ -72,14 +72,14 @@ def switch(request: SwitchRequest) -> Report:
     return Report(messages, diff, code)
 
 
-def prepare(request: SwitchRequest, path: Path) -> Outcome:
+def prepare(request: SwitchRequest, path: str) -> Outcome:
     """Everything up to writing: pure apart from reading the file and looking for folders."""
     file = files.read(path)
     document = yamlsource.parse(Source.from_text(file.text), file.name)
     if request.validate:
         validation.require_valid(document)
     decided = plan(document, request.mode, request.services, request.overrides)
-    _check_contexts(document, decided, file.path.parent)
+    _check_contexts(document, decided, os.path.dirname(file.path))
     steps = {switch.service: switch.steps for switch in decided.switches}
     edits = render.all_edits(document, steps)
     new_text = splice(file.text, edits)
@@ -91,11 +91,11 @@ def prepare(request: SwitchRequest, path: Path) -> Outcome:
 
 
 class ValidateRequest(NamedTuple):
-    file: Path | None = None
+    file: str | None = None
 
 
 def validate(request: ValidateRequest) -> Report:
-    file = files.read(files.find(request.file, Path.cwd()))
+    file = files.read(files.find(request.file, os.curdir))
     document = yamlsource.parse(Source.from_text(file.text), file.name)
     validation.require_valid(document)
     return Report((f"{file.name}: valid",))
@@ -104,17 +104,18 @@ def validate(request: ValidateRequest) -> Report:
 _REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
 
 
-def _check_contexts(document: Document, decided: Plan, folder: Path) -> None:
+def _check_contexts(document: Document, decided: Plan, folder: str) -> None:
     """A build context composeswap writes must exist, unless it is a URL or uses variables."""
     problems = []
     for switch in decided.switches:
         context = switch.new_context
-        if context is None or _REMOTE_CONTEXT.search(context) or (folder / context).is_dir():
+        if context is None or _REMOTE_CONTEXT.search(context) \
+                or os.path.isdir(os.path.join(folder, context)):
             continue
         service = document.services[switch.service]
         problems.append(Problem(
             document.file,
-            f"source folder {context} does not exist (resolved from {folder.resolve()}); check it "
+            f"source folder {context} does not exist (resolved from {os.path.abspath(folder)}); check it "
             f"out there, or pass --context {switch.service}=PATH",
             service.line, service.column + 1, f"services.{switch.service}",
         ))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -69,11 +68,11 @@ def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="composeswap")
-@click.option("-f", "--file", "file", type=click.Path(path_type=Path, dir_okay=True),
+@click.option("-f", "--file", "file", type=click.Path(dir_okay=True),
               help="Compose file (default: compose.yaml, compose.yml, docker-compose.yaml or "
                    "docker-compose.yml in the current folder).")
 @click.pass_context
-def main(ctx: click.Context, file: Path | None) -> None:
+def main(ctx: click.Context, file: str | None) -> None:
     """Switch Compose services between a registry image and a local build, byte-exact.
 
     \b
@@ -94,7 +93,7 @@ def main(ctx: click.Context, file: Path | None) -> None:
               help="Dockerfile stage to build (default: dev).")
 @_write_options
 @click.pass_obj
-def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, str],
+def local(file: str | None, /, services: tuple[str, ...], contexts: dict[str, str],
           target: str | None, output_format: str, **modes: bool) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
@@ -111,7 +110,7 @@ def local(file: Path | None, /, services: tuple[str, ...], contexts: dict[str, s
               help="Stage the image was built from (default: dev).")
 @_write_options
 @click.pass_obj
-def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, str],
+def remote(file: str | None, /, services: tuple[str, ...], images: dict[str, str],
            target: str | None, output_format: str, **modes: bool) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
@@ -123,7 +122,7 @@ def remote(file: Path | None, /, services: tuple[str, ...], images: dict[str, st
 @main.command(short_help="Check the compose file; problems at file:line:col.")
 @_format_option
 @click.pass_obj
-def validate(file: Path | None, /, output_format: str) -> None:
+def validate(file: str | None, /, output_format: str) -> None:
     """Check the compose file against the Compose schema and composeswap's settings.
 
     Exits 0 when valid, 2 with every problem at its line and column otherwise.
@@ -133,7 +132,7 @@ def validate(file: Path | None, /, output_format: str) -> None:
     sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(file)), output_format))
 
 
-def _run(mode: str, file: Path | None, services: tuple[str, ...], images: dict[str, str],
+def _run(mode: str, file: str | None, services: tuple[str, ...], images: dict[str, str],
          contexts: dict[str, str], target: str | None, output_format: str,
          modes: dict[str, bool]) -> None:
     chosen = [name for name in _MODES if modes.get(name)]

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+import composeswap.files
+
 from tests.helpers import Result, run
 
 LOCAL, REMOTE, VALIDATE = "local", "remote", "validate"
@@ -61,14 +63,14 @@ class Case:
 
 def unreadable(_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # As root, chmod 000 does not stop reading: refuse it where composeswap reads.
-    real_read_bytes = Path.read_bytes
+    real_read_bytes = composeswap.files._read_bytes
 
-    def read_bytes(path: Path) -> bytes:
-        if path.name == "compose.yaml":
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+    def read_bytes(path: str) -> bytes:
+        if os.path.basename(path) == "compose.yaml":
+            raise PermissionError(errno.EACCES, "Permission denied", path)
         return real_read_bytes(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(composeswap.files, "_read_bytes", read_bytes)
 
 
 def fifo(folder: Path, _monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,7 @@ def test_local_fills_a_switch_request(requests: list[object]) -> None:
     assert requests == [app.SwitchRequest(
         mode=Mode.LOCAL, services=("api", "web"),
         overrides=Overrides(images={}, contexts={"api": "../api"}, target="test"),
-        write_mode=app.WriteMode.DIFF, file=Path("x.yaml"), validate=True)]
+        write_mode=app.WriteMode.DIFF, file="x.yaml", validate=True)]
 
 
 def test_remote_fills_a_switch_request(requests: list[object]) -> None:
@@ -48,7 +48,7 @@ def test_remote_fills_a_switch_request(requests: list[object]) -> None:
 
 def test_validate_fills_a_validate_request(requests: list[object]) -> None:
     assert invoke("--file", "c.yml", "validate", "--format", "json") == 0
-    assert requests == [app.ValidateRequest(Path("c.yml"))]
+    assert requests == [app.ValidateRequest("c.yml")]
 
 
 @pytest.mark.parametrize("args", [

@@ -270,7 +270,7 @@ def test_a_change_right_after_reading_is_refused(tmp_path: Path,
     compose = project(tmp_path, REMOTE_API)
     real_read = composeswap.files.read
 
-    def read_then_other_writer(path: Path) -> ComposeFile:
+    def read_then_other_writer(path: str) -> ComposeFile:
         file = real_read(path)
         compose.write_bytes(OTHER_WRITER)
         return file
