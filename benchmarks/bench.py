@@ -11,6 +11,7 @@ Exit code 0 whatever the numbers (it is a report); with --strict, 1 when a targe
 from __future__ import annotations
 
 import argparse
+import json
 import enum
 import importlib.util
 import os
@@ -397,13 +398,26 @@ def describe_machine(settings: Settings, scratch: Path, meter: Meter) -> list[st
     return [
         f"python:          {platform.python_implementation()} {platform.python_version()} "
         f"({sys.executable})",
-        f"composeswap:     {ours}",
+        f"composeswap:     {ours}, {install_kind()}",
         f"docker-compose:  {theirs} ({settings.docker_compose})",
         f"machine:         {platform.platform()}, {platform.machine()}, nproc {cpus}",
         f"repeats:         {settings.repeat} timed runs per case "
         f"({LARGE_REPEAT} from {LARGE_SERVICES} services) after one warm-up; medians shown",
         f"peak memory:     {meter.value}, in one extra untimed run",
     ]
+
+
+def install_kind() -> str:
+    """How composeswap is installed: an editable install adds a path finder to every start."""
+    from importlib import metadata
+
+    try:
+        found = metadata.distribution("composeswap").read_text("direct_url.json") or "{}"
+    except metadata.PackageNotFoundError:
+        return "not installed (run from the source tree)"
+    if json.loads(found).get("dir_info", {}).get("editable"):
+        return "editable install (slower start: measure after `pip install .`)"
+    return "regular install"
 
 
 def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
