@@ -185,7 +185,7 @@ def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapErr
         problem += f" ({error.context} that starts at {line}:{column})"
     if mark is None:
         return fail(file, f"invalid YAML: {problem}")
-    line, column = source.position(mark.index)
+    line, column = source.position(_start(source, mark.index))
     return fail(file, f"invalid YAML: {problem}", line=line, column=column)
 
 
@@ -240,18 +240,17 @@ def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int
     """
     if key is not None and _empty(node):
         node = key
-    return source.position(_start(source, node))
+    return source.position(_start(source, node.start_mark.index))
 
 
 _TAG_BEFORE = re.compile(r"(?<![^\s\[{,])![^\s,\[\]{}]*[ \t]+$")
 
 
-def _start(source: Source, node: Node) -> int:
-    """Where a node's text starts, its properties included.
+def _start(source: Source, index: int) -> int:
+    """Where the node marked at ``index`` starts, its properties included.
 
     For ``!tag &anchor value`` the pure parser marks the anchor, libyaml's the tag: the tag.
     """
-    index = int(node.start_mark.index)
     if source.body.startswith("&", index):
         tag = _TAG_BEFORE.search(source.body, source.line_start(index), index)
         if tag:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from composeswap import yamlsource
@@ -147,3 +148,104 @@ def test_anchor_names_are_read_from_the_text(monkeypatch: pytest.MonkeyPatch) ->
 def test_generated_files_are_read_alike(case: Case) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert_read_alike(case.text, monkeypatch)
+
+
+# Arbitrary YAML inside a compose shape: every kind of node, with anchors and tags in either order,
+# aliases, comments, quoting, escapes, block scalars with each chomping, empty values.
+WORDS = ["x", "8080:80", "yes", "0o17", "~", "1_000", "a b", "日本", "é", "-1", ".5", "null", "a#b"]
+
+
+@st.composite
+def scalar(draw: st.DrawFn) -> str:
+    word = draw(st.sampled_from(WORDS))
+    kind = draw(st.sampled_from(["plain", "single", "double", "escaped", "empty"]))
+    if kind == "single":
+        return "'" + word + "''s'"
+    if kind == "double":
+        return '"' + word + '"'
+    if kind == "escaped":
+        return '"' + word + draw(st.sampled_from(["\\n", "\\t", "\\u263A", "\\x85", "\\/"])) + '"'
+    return "" if kind == "empty" else word
+
+
+@st.composite
+def properties(draw: st.DrawFn, anchors: list[str]) -> str:
+    parts = []
+    if draw(st.booleans()):
+        anchors.append(f"a{len(anchors)}")
+        parts.append("&" + anchors[-1])
+    if draw(st.booleans()):
+        parts.append(draw(st.sampled_from(["!!str", "!reset", "!override"])))
+    return " ".join(draw(st.permutations(parts))) + (" " if parts else "")
+
+
+@st.composite
+def block_value(draw: st.DrawFn, indent: int, anchors: list[str], depth: int) -> list[str]:
+    """The text after ``key:`` as its first line, then any further lines."""
+    comment = draw(st.sampled_from(["", "  # note"]))
+    pad = " " * (indent + draw(st.sampled_from([2, 4])))
+    kinds = ["scalar", "flow", "block scalar"] + (["alias"] if anchors else [])
+    kinds += ["mapping", "sequence"] if depth < 2 else []
+    kind = draw(st.sampled_from(kinds))
+    if kind == "alias":
+        return [f" *{draw(st.sampled_from(anchors))}{comment}"]
+    props = draw(properties(anchors))
+    if kind == "scalar":
+        value = draw(scalar())
+        return [f" {props}{value}{comment}".rstrip() if not value and not comment else
+                f" {props}{value}{comment}"]
+    if kind == "flow":
+        items = draw(st.lists(scalar().filter(bool), min_size=0, max_size=3))
+        if draw(st.booleans()):
+            return [f" {props}[{', '.join(items)}]{comment}"]
+        pairs = ", ".join(f"k{i}: {item}" for i, item in enumerate(items))
+        return [f" {props}{{{pairs}}}{comment}"]
+    if kind == "block scalar":
+        header = draw(st.sampled_from(["|", "|-", "|+", ">", ">-"]))
+        body = [pad + draw(st.sampled_from(WORDS)) for _ in range(draw(st.integers(1, 2)))]
+        return [f" {props}{header}{comment}", *body, *[""] * draw(st.integers(0, 1))]
+    lines = [f" {props}{comment}".rstrip()]
+    for index in range(draw(st.integers(1, 3))):
+        if kind == "mapping":
+            first, *rest = draw(block_value(len(pad), anchors, depth + 1))
+            lines += [f"{pad}k{index}:{first}", *rest]
+        else:
+            dash = pad if draw(st.booleans()) else " " * indent  # indented or flush dashes
+            lines.append(f"{dash}- {draw(scalar())}".rstrip())
+        if draw(st.booleans()):
+            lines.append(f"{pad}# between")
+    return lines
+
+
+@st.composite
+def yaml_files(draw: st.DrawFn) -> str:
+    anchors: list[str] = []
+    lines = ["services:"]
+    for name in draw(st.lists(st.sampled_from(["api", "web", "db"]), min_size=1, unique=True)):
+        lines.append(f"  {name}:")
+        for key in draw(st.lists(st.sampled_from(["image", "build", "ports", "environment",
+                                                  "command", "labels"]), min_size=1, unique=True)):
+            first, *rest = draw(block_value(4, anchors, 0))
+            lines += [f"    {key}:{first}", *rest]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines) + draw(st.sampled_from(["", newline]))
+
+
+@settings(PROFILE)
+@given(text=yaml_files())
+def test_arbitrary_yaml_is_read_alike(text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert_read_alike(text, monkeypatch)
+
+
+def test_arbitrary_yaml_mostly_reaches_libyaml() -> None:
+    """The comparison above is only worth something if libyaml reads most of what it is given."""
+    read = []
+
+    @settings(PROFILE)
+    @given(text=yaml_files())
+    def count(text: str) -> None:
+        read.append(uses_libyaml(text))
+
+    count()
+    assert sum(read) >= len(read) // 2, f"libyaml read {sum(read)} of {len(read)}"
