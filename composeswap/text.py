@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 
 BOM = "\ufeff"
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
 class Source:
-    """A compose file's text as read, split into its BOM and the body the parser sees."""
+    """A compose file's text as read, split into its BOM and the body the parser sees.
 
-    body: str
-    bom: bool = False
-    line_ending: str = ""  # set for a piece of a file, whose first line break may not be typical
-    _line_starts: list[int] = field(default_factory=list, compare=False, repr=False)
+    A plain class: it fills its index of line starts on first use.
+    """
+
+    __slots__ = ("body", "bom", "line_ending", "_line_starts")
+
+    def __init__(self, body: str, bom: bool = False, line_ending: str = "") -> None:
+        self.body = body
+        self.bom = bom
+        # Set for a piece of a file, whose first line break may not be the file's own.
+        self.line_ending = line_ending
+        self._line_starts: list[int] = []
 
     @classmethod
     def from_text(cls, text: str) -> Source:
