@@ -13,6 +13,7 @@ text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -59,7 +60,9 @@ for _tag in ("!reset", "!override"):
 FAST = getattr(ruamel_main, "CParser", None) is not None
 
 
+@functools.cache
 def _yaml(pure: bool) -> YAML:
+    # One of each kind per process: creating one searches ruamel.yaml's folder for plug-ins.
     yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _ComposeConstructor
     return yaml
@@ -158,7 +161,10 @@ def _pure_compose(source: Source, file: str) -> tuple[YAML, Node | None]:
 
 def _construct(yaml: YAML, root: Node, source: Source, file: str) -> dict[str, Any]:
     try:
-        data = yaml.constructor.construct_document(root)
+        # A fresh constructor each time: one that failed midway keeps its pending work.
+        constructor = _ComposeConstructor(loader=yaml)
+        constructor.allow_duplicate_keys = False
+        data = constructor.construct_document(root)
     except MarkedYAMLError as error:
         raise _marked(error, source, file) from None
     except (YAMLError, TypeError, ValueError) as error:
