@@ -3,12 +3,13 @@
 The file is parsed once. The composed node tree gives exact character offsets for keys and
 scalars; the data is constructed from the same nodes, so positions and values always agree.
 
-Nodes come from libyaml's parser (ruamel.yaml.clib) when it is installed and accepts the text:
-it is several times faster than the pure-Python one. Whatever it refuses is parsed again by the
-pure-Python parser, which explains errors better and accepts a little more YAML 1.2 (a ':' in a
-flow collection's plain scalar, wider anchor names). Both give the same nodes for what both
-accept (tests/test_parsers.py); libyaml does not record anchor names, so they are read from the
-text.
+Nodes are composed by ruamel.yaml's composer from the events of libyaml's parser
+(ruamel.yaml.clib) when it is installed and accepts the text: four times faster than the
+pure-Python parser. (libyaml's own composer is faster still, but it recurses in C and crashes
+the process on deeply nested input, and it drops anchor names.) Whatever libyaml refuses is
+parsed again by the pure-Python parser, which explains errors better and accepts a little more
+YAML 1.2 (a ':' in a flow collection's plain scalar, wider anchor names). Both give the same
+nodes for what both accept (tests/test_parsers.py).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml import main as ruamel_main
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, Entry, JsonPath, Layout, Service
@@ -56,42 +59,63 @@ for _tag in ("!reset", "!override"):
     _ComposeConstructor.add_constructor(_tag, _ComposeConstructor.construct_untagged)
 
 
+_CParser: Any = getattr(ruamel_main, "CParser", None)  # None without ruamel.yaml.clib
 # Whether libyaml's parser is there to be tried first; tests turn it off to compare the two.
-FAST = getattr(ruamel_main, "CParser", None) is not None
+FAST = _CParser is not None
 
 
 @functools.cache
-def _yaml(pure: bool) -> YAML:
-    # One of each kind per process: creating one searches ruamel.yaml's folder for plug-ins.
-    yaml = YAML(typ="safe", pure=pure)
+def _yaml() -> YAML:
+    # One per process: creating one searches ruamel.yaml's folder for plug-ins.
+    yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _ComposeConstructor
+    yaml.composer.warn_double_anchors = False  # see _EventComposer
     return yaml
 
 
-def _fast_compose(text: str) -> tuple[YAML, Node | None] | None:
-    """The text's node tree from libyaml, or None when it is not installed or refuses the text.
+if _CParser is not None:
+    class _EventComposer(Composer, _CParser, VersionedResolver):  # type: ignore[misc]
+        """ruamel.yaml's composer and resolver, reading the events of libyaml's parser."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            self._parser = self
+            Composer.__init__(self, loader=self)
+            # YAML lets an anchor be defined again (later aliases mean the new one), and so
+            # does Compose: no warning on stderr for it.
+            self.warn_double_anchors = False
+            VersionedResolver.__init__(self, loadumper=self)
+            self.max_depth = 0  # no limit of ruamel.yaml's own: the reference walk sets one
+
+
+def _fast_compose(text: str) -> Node | None:
+    """The text's node tree from libyaml's events, or None when libyaml is not there or refuses
+    the text (or the text is empty).
 
     Text with a tab goes to the pure parser: libyaml takes a tab after ':' as a separator where
     the pure parser refuses it, and a file must not be read one way here and another there.
     """
     if not FAST or "\t" in text:
         return None
-    yaml = _yaml(pure=False)
+    composer = _EventComposer(text)
     try:
-        return yaml, yaml.compose(text)
+        root: Node | None = composer.get_single_node()
+        return root
     except (YAMLError, RecursionError):
         return None
+    finally:
+        composer.dispose()
 
 
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
-    yaml, root = _compose(source, file)
+    root = _compose(source, file)
     refs = _reference_counts(root, file)
     services_node = _services_node(root, source, file)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
     shapes = [_shape(source, file, key, value, refs) for key, value in services_node.value]
-    data = _construct(yaml, root, source, file)
+    data = _construct(root, source, file)
     services = {shape.name: _with_data(shape, data["services"][shape.name]) for shape in shapes}
     return Document(file, source, data, services,
                     lambda path, at_key: _locate(root, source, path, at_key))
@@ -104,13 +128,10 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a
     merge), and the caller then parses the whole file instead.
     """
-    fast = _fast_compose(snippet.body)
-    if fast is not None:
-        yaml, root = fast
-    else:
-        yaml = _yaml(pure=True)
+    root = _fast_compose(snippet.body)
+    if root is None:
         try:
-            root = yaml.compose(snippet.body)
+            root = _yaml().compose(snippet.body)
         except (YAMLError, RecursionError) as error:
             raise fail(file, f"the services do not parse on their own: {error}") from None
     if not isinstance(root, MappingNode):
@@ -121,32 +142,28 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
         if not isinstance(node, MappingNode) or _merged_keys(node, set()):
             raise fail(file, "a service uses a merge")
         shapes.append(_shape(snippet, file, key, node, refs))
-    services = _construct(yaml, root, snippet, file)
+    services = _construct(root, snippet, file)
     data = {"x-composeswap": settings, "services": services}
     return Document(file, snippet, data,
                     {shape.name: _with_data(shape, services[shape.name]) for shape in shapes},
                     lambda path, at_key: _locate(root, snippet, path, at_key))
 
 
-def _compose(source: Source, file: str) -> tuple[YAML, MappingNode]:
-    fast = _fast_compose(source.body)
-    if fast is not None:
-        yaml, root = fast
-    else:
-        yaml, root = _pure_compose(source, file)
+def _compose(source: Source, file: str) -> MappingNode:
+    root = _fast_compose(source.body) or _pure_compose(source, file)
     if root is None:
         raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
     if not isinstance(root, MappingNode):
         line, column = _mark(source, root)
         raise fail(file, "the top level must be a mapping with a 'services' key",
                    line=line, column=column)
-    return yaml, root
+    return root
 
 
-def _pure_compose(source: Source, file: str) -> tuple[YAML, Node | None]:
-    yaml = _yaml(pure=True)
+def _pure_compose(source: Source, file: str) -> Node | None:
     try:
-        return yaml, yaml.compose(source.body)
+        root: Node | None = _yaml().compose(source.body)
+        return root
     except MarkedYAMLError as error:
         raise _odd_break(source, error, file) or _marked(error, source, file) from None
     except ReaderError as error:
@@ -159,10 +176,10 @@ def _pure_compose(source: Source, file: str) -> tuple[YAML, Node | None]:
         raise fail(file, "the YAML is nested too deeply to be a compose file") from None
 
 
-def _construct(yaml: YAML, root: Node, source: Source, file: str) -> dict[str, Any]:
+def _construct(root: Node, source: Source, file: str) -> dict[str, Any]:
     try:
         # A fresh constructor each time: one that failed midway keeps its pending work.
-        constructor = _ComposeConstructor(loader=yaml)
+        constructor = _ComposeConstructor(loader=_yaml())
         constructor.allow_duplicate_keys = False
         data = constructor.construct_document(root)
     except MarkedYAMLError as error:
@@ -317,46 +334,18 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         column=key.start_mark.index - source.line_start(key.start_mark.index),
         entries=own,
         merged=frozenset(_merged_keys(node, set())),
-        shared=_shared(source, key, node, refs),
+        shared=_shared(key, node, refs),
         lines=_own_lines(source, key, node),
         data={},
     )
 
 
-def _shared(source: Source, key: ScalarNode, node: MappingNode, refs: Mapping[int, int]
-            ) -> str | None:
+def _shared(key: ScalarNode, node: MappingNode, refs: Mapping[int, int]) -> str | None:
     """How a service's mapping is also used elsewhere, if it is: editing it would edit both."""
     if node.start_mark.index < key.end_mark.index:
-        return (f"is written as an alias (*{_anchor(source, node)}) of a mapping defined "
-                "elsewhere")
+        return f"is written as an alias (*{node.anchor}) of a mapping defined elsewhere"
     if refs.get(id(node), 0) > 1:
-        return f"has an anchor (&{_anchor(source, node)}) that another part of the file aliases"
-    return None
-
-
-_PROPERTY_END = re.compile(r"[\s,\[\]{}]")
-
-
-def _anchor(source: Source, node: Node) -> str | None:
-    """The anchor defined on a node: the pure parser records it, libyaml's is read from the text.
-
-    A node's properties (anchor and tag, in either order) open its text, except for a block
-    mapping, which starts where its first key does: properties there are the key's.
-    """
-    if node.anchor:
-        return str(node.anchor)
-    if isinstance(node, MappingNode) and node.value \
-            and node.value[0][0].start_mark.index == node.start_mark.index:
-        return None
-    body, index = source.body, node.start_mark.index
-    while index < len(body) and body[index] in "&!":
-        found = _PROPERTY_END.search(body, index)
-        end = found.start() if found else len(body)
-        if body[index] == "&":
-            return body[index + 1:end]
-        index = end
-        while index < len(body) and body[index] in " \t":
-            index += 1
+        return f"has an anchor (&{node.anchor}) that another part of the file aliases"
     return None
 
 
@@ -415,7 +404,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
         value_end=value_end,
         line=source.position(key_start)[0], column=key_start - source.line_start(key_start),
         layout=layout, flow=in_flow,
-        anchor=None if is_alias else _anchor(source, value),
+        anchor=None if is_alias else value.anchor,
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
         alias=is_alias,
     )
@@ -459,7 +448,7 @@ def _sequence_end(source: Source, node: SequenceNode) -> int | None:
 
 
 def _alias_end(source: Source, target: Node, after: int) -> int:
-    anchor = str(_anchor(source, target))
+    anchor = str(target.anchor)
     return source.body.index("*" + anchor, after) + 1 + len(anchor)
 
 

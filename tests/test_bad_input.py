@@ -148,6 +148,12 @@ CASES: dict[str, Case] = {
         "bomb?); composeswap will not read it",), own_process=True),
     "deeply nested YAML": Case(nested(1000), (
         "compose.yaml: error: the YAML is nested too deeply to be a compose file",)),
+    # libyaml's own composer recurses in C: this many levels overflowed the stack and killed
+    # the process. In a process of its own, so a crash is seen as one.
+    "a million nested flow sequences": Case(
+        b"services:\n  api:\n    image: " + b"[" * 1_000_000 + b"]" * 1_000_000 + b"\n", (
+            "compose.yaml: error: the YAML is nested too deeply to be a compose file",),
+        own_process=True),
     # --- shape of a compose file
     "a list at the top level": Case(b"- services:\n    api: {}\n", (
         "compose.yaml:1:1: error: the top level must be a mapping with a 'services' key",)),

@@ -94,6 +94,18 @@ def test_python_m_error_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert "no compose file" in done.stderr
 
 
+@pytest.mark.parametrize("tab", ["", "\t"], ids=["libyaml", "pure parser"])
+def test_an_anchor_defined_again_is_no_warning(tmp_path: Path, tab: str) -> None:
+    # YAML and Compose allow it (later aliases mean the new one); ruamel.yaml would warn.
+    text = (b"x-a: &a one\nx-b: &a two\nservices:\n  api:\n"
+            b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    labels:\n"
+            b"      tag: *a  #" + tab.encode() + b"\n")
+    project(tmp_path, text, "api")
+    done = python_m(tmp_path, "local", "--diff")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "compose.yaml: would switch api to local: build ./api (target dev)\n"
+
+
 # --- the spec's own example and the round trip --------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """libyaml's parser and the pure-Python one read every file the same way.
 
-composeswap parses with libyaml's parser (ruamel.yaml.clib) when it is installed and accepts the
-text, and with the pure-Python parser otherwise. Everything it does with a file (data, service
+composeswap composes nodes from the events of libyaml's parser (ruamel.yaml.clib) when it is
+installed and accepts the text, and uses the pure-Python parser otherwise. Everything it does with a file (data, service
 shapes, anchors, positions) must not depend on which one read it: these tests parse each file
 both ways and compare the results.
 """
@@ -34,7 +34,7 @@ REFUSED_BY_LIBYAML = {
     "invalid/tab-after-colon.yaml",  # any tab: libyaml takes a tab after ':' as a separator
 }
 
-# Anchors, tags and aliases in the places libyaml leaves the anchor's name to be read from text.
+# Anchors, tags and aliases in either order and odd places; block scalars, breaks, escapes.
 SNIPPETS = {
     "anchor then tag": "services:\n  api:\n    image: &img !!str registry/api:dev\n"
                        "  web:\n    image: *img\n",
@@ -133,7 +133,7 @@ def test_anchors_tags_and_odd_spots_are_read_alike(name: str,
     assert_read_alike(SNIPPETS[name], monkeypatch)
 
 
-def test_anchor_names_are_read_from_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anchor_names_are_known(monkeypatch: pytest.MonkeyPatch) -> None:
     document = parse(SNIPPETS["tag then anchor"], monkeypatch, True)
     assert not isinstance(document, str)
     assert document.services["api"].entries["image"].anchor == "img"
