@@ -85,7 +85,7 @@ if _CParser is not None:
             # does Compose: no warning on stderr for it.
             self.warn_double_anchors = False
             VersionedResolver.__init__(self, loadumper=self)
-            self.max_depth = 0  # no limit of ruamel.yaml's own: the reference walk sets one
+            self.max_depth = 0  # none of its own: the recursion limit stops runaway nesting
 
 
 def _fast_compose(text: str) -> Node | None:
