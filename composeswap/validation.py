@@ -7,6 +7,7 @@ checked here. jsonschema is only loaded through ``composeswap.schema``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ def problems(document: Document) -> list[Problem]:
                   for v in schema.config_violations(document.data)]
     found += [_problem(document, path, message, at_key)
               for path, message, at_key in _rules(document.data)]
+    found += _directive_problems(document)
     return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
 
 
@@ -91,6 +93,25 @@ def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonP
             for name in config.unknown_placeholders(template):
                 yield (path + (key,), f"unknown placeholder {{{name}}}: only {{service}} and "
                        "{target} are replaced", False)
+
+
+# Blank lines, comments and directives: all that may come before a document's content.
+_PROLOGUE = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n|%[^\r\n]*(?:\r?\n|$))*")
+_YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+([^\s#]*)", re.MULTILINE)
+
+
+def _directive_problems(document: Document) -> list[Problem]:
+    """Compose's YAML reader (go-yaml) takes only ``%YAML 1.1``; it refuses any other version."""
+    source = document.source
+    prologue = _PROLOGUE.match(source.body)
+    problems = []
+    for found in _YAML_DIRECTIVE.finditer(source.body, 0, prologue.end() if prologue else 0):
+        if found.group(1) != "1.1":
+            line, column = source.position(found.start())
+            problems.append(Problem(
+                document.file, f"Docker Compose refuses a '%YAML {found.group(1)}' directive (it "
+                "reads only %YAML 1.1): remove the line or write %YAML 1.1", line, column))
+    return problems
 
 
 def _problem(document: Document, path: JsonPath, message: str, at_key: bool) -> Problem:

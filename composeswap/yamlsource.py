@@ -93,9 +93,10 @@ def _fast_compose(text: str) -> Node | None:
     the text (or the text is empty).
 
     Text with a tab goes to the pure parser: libyaml takes a tab after ':' as a separator where
-    the pure parser refuses it, and a file must not be read one way here and another there.
+    the pure parser refuses it, and a file must not be read one way here and another there. So
+    does text with a directive: the pure parser reads a ``%YAML 1.1`` document by 1.1's rules.
     """
-    if not FAST or "\t" in text:
+    if not FAST or "\t" in text or text.startswith("%") or "\n%" in text:
         return None
     composer = _EventComposer(text)
     try:

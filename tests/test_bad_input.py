@@ -139,6 +139,10 @@ CASES: dict[str, Case] = {
     "a duplicate key": Case(
         b"services:\n  api:\n" + DEV_API + b"    ports: []\n" + DEV_API,
         ('compose.yaml:5:5: error: invalid YAML: found duplicate key "image"',)),
+    "a %YAML 1.2 directive": Case(
+        b"# c\n%YAML 1.2\n---\nservices:\n  api:\n" + DEV_API,
+        ("compose.yaml:2:1: error: Docker Compose refuses a '%YAML 1.2' directive (it reads only "
+         "%YAML 1.1): remove the line or write %YAML 1.1",)),
     "several documents": Case(
         b"services:\n  api:\n" + DEV_API + b"---\nservices: {}\n",
         ("compose.yaml:4:1: error: invalid YAML: several YAML documents in one file: "

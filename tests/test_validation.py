@@ -33,10 +33,6 @@ CASES = {str(path.relative_to(FIXTURES)): path for path in sorted(compose_files(
 INVALID = "invalid/"
 
 DISAGREEMENTS = {
-    "golden/document-markers/before.yaml":
-        "Compose rejects: its YAML reader (go-yaml) takes only %YAML 1.1 and refuses the "
-        "file's %YAML 1.2 directive; ruamel.yaml reads it",
-    "golden/document-markers/after.yaml": "Compose rejects: the same %YAML 1.2 directive",
     "invalid/unset-required-variable.yaml":
         "Compose rejects: ${TAG:?...} with TAG unset fails its interpolation; composeswap "
         "leaves ${...} alone",
