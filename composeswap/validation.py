@@ -1,8 +1,9 @@
 """Whether a compose file is one Docker Compose accepts, with every problem at its line and column.
 
 Schema checks come from the vendored Compose schema and composeswap's own settings schema; the
-few rules no schema states (a service needs an image or a build; a template's placeholders) are
-checked here. jsonschema is only loaded through ``composeswap.schema``.
+few rules no schema states (a service needs an image or a build; a template's placeholders; a
+%YAML directive) are checked here, names the file must define in ``composeswap.references``.
+jsonschema is only loaded through ``composeswap.schema``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from composeswap import config
+from composeswap import config, references
 from composeswap.errors import ComposeswapError, Problem, fail
 from composeswap.model import Document, JsonPath
 
@@ -57,32 +58,15 @@ def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
     if not isinstance(services, Mapping):
         return
     for name, service in services.items():
-        if isinstance(service, Mapping) and "image" not in service and "build" not in service:
+        # A service that extends another may take its image or build from it.
+        if isinstance(service, Mapping) and not {"image", "build", "extends"} & service.keys():
             yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
-        if isinstance(service, Mapping):
-            yield from _undefined_dependencies(name, service.get("depends_on"), services)
+    yield from references.undefined(data)
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
     for name, service in services.items():
         if isinstance(service, Mapping):
             yield from _placeholder_typos(("services", name, config.CONFIG_KEY),
                                           service.get(config.CONFIG_KEY))
-
-
-def _undefined_dependencies(name: str, depends_on: object,
-                            services: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
-    """Compose refuses a project whose services depend on one it does not define."""
-    # Even ``required: false`` does not excuse an undefined service: Compose refuses the project.
-    if isinstance(depends_on, list):
-        named: list[tuple[str | int, object]] = list(enumerate(depends_on))
-    elif isinstance(depends_on, Mapping):
-        named = [(other, other) for other in depends_on]
-    else:
-        return
-    for part, other in named:
-        if isinstance(other, str) and other not in services:
-            yield (("services", name, "depends_on", part),
-                   f"depends on '{other}', which is not a service in this file",
-                   isinstance(depends_on, Mapping))
 
 
 def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonPath, str, bool]]:

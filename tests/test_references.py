@@ -1,0 +1,90 @@
+"""Names a service uses that the file does not define: each reported where it is written.
+
+Docker Compose refuses such a project (fixtures/invalid/*undefined* agree with it in
+test_validation.py); these tests pin the message and the position of each kind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run
+
+API = "services:\n  api:\n    image: registry.example.com/api:1.0-dev\n"
+
+CASES = {
+    "network in a list": (API + "    networks: [default, front]\n",
+                          "4:25: error: services.api.networks.1: uses network 'front', which the "
+                          "top-level 'networks' does not define"),
+    "network as a key": (API + "    networks:\n      front:\n        aliases: [a]\n",
+                         "5:7: error: services.api.networks.front: uses network 'front', which "
+                         "the top-level 'networks' does not define"),
+    "named volume": (API + "    volumes: ['./src:/src', 'data:/data:ro']\n",
+                     "4:29: error: services.api.volumes.1: uses volume 'data', which the "
+                     "top-level 'volumes' does not define"),
+    "volume in long syntax": (API + "    volumes:\n      - type: volume\n        source: data\n"
+                              "        target: /data\n",
+                              "6:17: error: services.api.volumes.0.source: uses volume 'data', "
+                              "which the top-level 'volumes' does not define"),
+    "secret": (API + "    secrets: [token]\n",
+               "4:15: error: services.api.secrets.0: uses secret 'token', which the top-level "
+               "'secrets' does not define"),
+    "config in long syntax": (API + "    configs:\n      - source: conf\n",
+                              "5:17: error: services.api.configs.0.source: uses config 'conf', "
+                              "which the top-level 'configs' does not define"),
+    "depends_on as a key": (API + "    depends_on:\n      db: {condition: service_healthy}\n",
+                            "5:7: error: services.api.depends_on.db: depends on 'db', which is "
+                            "not a service in this file"),
+    "link with an alias": (API + "    links: ['db:database']\n",
+                           "4:13: error: services.api.links.0: links to 'db', which is not a "
+                           "service in this file"),
+    "volumes_from a service": (API + "    volumes_from: ['service:db:ro']\n",
+                               "4:20: error: services.api.volumes_from.0: takes volumes from "
+                               "'db', which is not a service in this file"),
+    "network_mode of a service": (API + "    network_mode: service:vpn\n",
+                                  "4:19: error: services.api.network_mode: shares the network "
+                                  "of 'vpn', which is not a service in this file"),
+    "extends by name": ("services:\n  api:\n    extends: base\n",
+                        "3:14: error: services.api.extends: extends 'base', which is not a "
+                        "service in this file"),
+}
+
+DEFINED = {
+    "bind mounts and an anonymous volume": API + "    volumes: ['./a:/a', '/b:/b', '~/c:/c', "
+                                           "'C:\\\\d:/d', '/anonymous']\n",
+    "a variable Compose replaces": API + "    volumes: ['${DATA:-data}:/data']\n",
+    "the default network": API + "    networks: [default]\n",
+    "a container's volumes": API + "    volumes_from: ['container:sidecar']\n",
+    "extends from another file": "services:\n  api:\n    extends: {file: base.yaml, service: x}\n",
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_an_undefined_name_is_reported_where_it_is_written(tmp_path: Path, name: str) -> None:
+    text, expected = CASES[name]
+    (tmp_path / "compose.yaml").write_text(text)
+    result = run(tmp_path, "validate")
+    assert result.exit_code == 2
+    assert result.stderr == f"compose.yaml:{expected}\n"
+
+
+@pytest.mark.parametrize("name", DEFINED)
+def test_names_that_need_no_definition_are_accepted(tmp_path: Path, name: str) -> None:
+    (tmp_path / "compose.yaml").write_text(DEFINED[name])
+    result = run(tmp_path, "validate")
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
+
+
+def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(API.replace("image: registry.example.com/api:1.0-dev",
+                                   "image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev")
+                       + "    networks: [front]\n")
+    (tmp_path / "api").mkdir()
+    before = compose.read_bytes()
+    result = run(tmp_path, "local")
+    assert result.exit_code == 2
+    assert "uses network 'front'" in result.stderr
+    assert compose.read_bytes() == before
