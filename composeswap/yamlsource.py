@@ -392,7 +392,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     else:
         value_end = _node_end(source, value)
         if value_end is None:  # an empty value: it ends with the key's colon
-            value_end = _colon_end(source.body, key_end)
+            value_end = _colon_end(source.body, key_end, in_flow)
     assert value_end is not None
     block = isinstance(value, (MappingNode, SequenceNode)) and not value.flow_style
     on_key_line = value_end <= source.line_end(key_start)
@@ -411,8 +411,13 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     )
 
 
-def _colon_end(body: str, key_end: int) -> int:
-    return body.index(":", key_end) + 1
+def _colon_end(body: str, key_end: int, in_flow: bool = False) -> int:
+    """End of the ':' after a key whose value is empty, or of the key when it has none: a flow
+    mapping's entry may be a lone key (``{a, b: 1}`` holds ``a: null``)."""
+    colon = body.find(":", key_end)
+    if colon < 0 or in_flow and body[key_end:colon].strip():
+        return key_end
+    return colon + 1
 
 
 def _node_end(source: Source, node: Node) -> int | None:

@@ -143,6 +143,12 @@ CASES: dict[str, Case] = {
         b"# c\n%YAML 1.2\n---\nservices:\n  api:\n" + DEV_API,
         ("compose.yaml:2:1: error: Docker Compose refuses a '%YAML 1.2' directive (it reads only "
          "%YAML 1.1): remove the line or write %YAML 1.1",)),
+    # Found by fuzzing: a lone key in a flow mapping has no ':' to end its empty value at.
+    "a lone key in a flow mapping": Case(
+        b"services:\n  db: { imapostgres:16 }\n", (
+            "compose.yaml:2:3: error: services.db: has neither 'image' nor 'build'; Compose "
+            "needs one",
+            "compose.yaml:2:9: error: services.db.imapostgres:16: unknown key 'imapostgres:16'")),
     "several documents": Case(
         b"services:\n  api:\n" + DEV_API + b"---\nservices: {}\n",
         ("compose.yaml:4:1: error: invalid YAML: several YAML documents in one file: "
