@@ -63,6 +63,7 @@ SNIPPETS = {
     "odd line breaks": "services:\n  api:\n    image: 'a\u2028b'\n    command: \"c\x85d\"\n",
     "wide characters": "services:\n  api:\n    image: '日本語/ü:🙂'  # 注\n    labels: {ключ: значение}\n",
     "crlf": "services:\r\n  api:\r\n    image: x\r\n    ports:\r\n    - '80'\r\n",
+    "cr alone": "services:\r  api:\r    image: x\r    ports:\r    - '80'\r",
     "yaml 1.1 scalars": "services:\n  api:\n    image: x\n    environment:\n      A: yes\n"
                         "      B: 0o17\n      C: 017\n      D: 1_000\n      E: ~\n      F: 2001-12-14\n",
 }
