@@ -163,12 +163,27 @@ def _guarded(command: Callable[[], Report], output_format: str) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted; the file is unchanged", err=True)
         return 130
+    except Exception as error:  # the one place a bug meets the user
+        _print_bug(error)
+        return ExitCode.BUG
     for message in report.messages:
         click.echo(message, err=True)
     click.echo(report.diff, nl=False)
     if output_format == "json" and not report.diff:
         click.echo("[]")  # no problems; after a diff, stdout stays a clean diff
     return report.exit_code
+
+
+def _print_bug(error: Exception) -> None:
+    """A bug, said in one line that is enough to report it: what failed, and where."""
+    import traceback
+
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}"
+    click.echo(f"composeswap: internal error: {type(error).__name__}: {error} (at {where}). "
+               "This is a bug in composeswap, not in your file; please report it with the "
+               "command and the compose file. A write is all or nothing, so the file is either "
+               "as it was or fully switched.", err=True)
 
 
 def _print_problems(error: ComposeswapError, output_format: str) -> None:

@@ -10,6 +10,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     WOULD_CHANGE = 1
     ERROR = 2
+    BUG = 3  # an error in composeswap itself, never one in the input
 
 
 class Severity(str, enum.Enum):

@@ -106,6 +106,22 @@ def test_an_anchor_defined_again_is_no_warning(tmp_path: Path, tab: str) -> None
     assert done.stderr == "compose.yaml: would switch api to local: build ./api (target dev)\n"
 
 
+def test_a_bug_is_one_line_to_report_and_exit_code_3(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from composeswap import app
+
+    def broken(_request: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app, "switch", broken)
+    result = run(tmp_path, "local")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "composeswap: internal error: RuntimeError: boom (at test_cli.py:")
+    assert "please report it" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
 # --- the spec's own example and the round trip --------------------------------------------------
 
 
