@@ -115,8 +115,8 @@ def _check_contexts(document: Document, decided: Plan, folder: str) -> None:
         service = document.services[switch.service]
         problems.append(Problem(
             document.file,
-            f"source folder {context} does not exist (resolved from {os.path.abspath(folder)}); check it "
-            f"out there, or pass --context {switch.service}=PATH",
+            f"source folder {context} does not exist (resolved from {os.path.abspath(folder)}); "
+            f"check it out there, or pass --context {switch.service}=PATH",
             service.line, service.column + 1, f"services.{switch.service}",
         ))
     if problems:

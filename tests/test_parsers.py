@@ -1,9 +1,9 @@
 """libyaml's parser and the pure-Python one read every file the same way.
 
 composeswap composes nodes from the events of libyaml's parser (ruamel.yaml.clib) when it is
-installed and accepts the text, and uses the pure-Python parser otherwise. Everything it does with a file (data, service
-shapes, anchors, positions) must not depend on which one read it: these tests parse each file
-both ways and compare the results.
+installed and accepts the text, and uses the pure-Python parser otherwise. Everything it does
+with a file (data, service shapes, anchors, positions) must not depend on which one read it:
+these tests parse each file both ways and compare the results.
 """
 
 from __future__ import annotations
