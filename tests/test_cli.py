@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -69,6 +70,27 @@ def test_help_needs_no_compose_file(tmp_path: Path) -> None:
 def python_m(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "composeswap", *args], cwd=folder,
                           capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_help_wraps_to_the_terminal_as_click_would(tmp_path: Path, columns: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "composeswap", "local", "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": columns})
+    widest = max(len(line) for line in done.stdout.splitlines())
+    assert widest <= min(int(columns), 80) - 2
+    assert widest > min(int(columns), 80) - 12  # filled, not wrapped narrower
+
+
+def test_help_imports_only_what_it_needs(tmp_path: Path) -> None:
+    # Start-up is most of what --help costs: neither the switching code nor shutil comes in.
+    code = ("import sys; from composeswap.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('shutil', 'ruamel', 'composeswap.app', 'jsonschema') "
+            "if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stderr.strip() == "[]"
 
 
 def test_python_m_version(tmp_path: Path) -> None:
