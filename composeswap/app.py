@@ -97,7 +97,7 @@ class ValidateRequest(NamedTuple):
 def validate(request: ValidateRequest) -> Report:
     file = files.read(files.find(request.file, os.curdir))
     document = yamlsource.parse(Source.from_text(file.text), file.name)
-    validation.require_valid(document)
+    validation.require_valid(document, files=True)
     return Report((f"{file.name}: valid",))
 
 

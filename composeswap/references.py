@@ -1,5 +1,6 @@
-"""Names a service uses that the file must define: other services, networks, volumes, secrets,
-configs. Docker Compose refuses a project with any of them undefined; no schema can say so.
+"""Names a service uses that the file must define (other services, networks, volumes, secrets,
+configs), and files it names that must exist (env_file, label_file, extends.file). Docker Compose
+refuses a project with any of them missing; no schema can say so.
 
 Each finding is ``(path, message, at_key)``: where to point (at the key itself when the name is
 a mapping key) and what is wrong. Names written with ``$`` are left alone: Compose replaces
@@ -8,6 +9,7 @@ variables first, and composeswap does not.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -33,6 +35,36 @@ def undefined(data: Mapping[str, Any]) -> Iterator[Finding]:
         if isinstance(service, Mapping):
             yield from _unknown_services(("services", name), service, services)
             yield from _unknown_resources(("services", name), service, resources)
+
+
+def missing_files(data: Mapping[str, Any], folder: str) -> Iterator[Finding]:
+    """Files Compose reads as it loads the project, relative to the compose file's ``folder``;
+    an env_file marked ``required: false`` may be missing."""
+    services = data.get("services")
+    for name, service in (services.items() if isinstance(services, Mapping) else ()):
+        if isinstance(service, Mapping):
+            for where, file in _files(("services", name), service):
+                if "$" not in file \
+                        and not os.path.isfile(os.path.join(folder, os.path.expanduser(file))):
+                    what = "extends file" if where[2] == "extends" else where[2]
+                    yield (where, f"{what} '{file}' does not exist in {os.path.abspath(folder)}",
+                           False)
+
+
+def _files(path: JsonPath, service: Mapping[str, Any]) -> Named:
+    for key in ("env_file", "label_file"):
+        value = service.get(key)
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        for index, item in enumerate(items):
+            where: JsonPath = (*path, key) if isinstance(value, str) else (*path, key, index)
+            if isinstance(item, str):
+                yield where, item
+            elif isinstance(item, Mapping) and isinstance(item.get("path"), str) \
+                    and str(item.get("required", True)).lower() != "false":
+                yield (*where, "path"), item["path"]
+    extends = service.get("extends")
+    if isinstance(extends, Mapping) and isinstance(extends.get("file"), str):
+        yield (*path, "extends", "file"), extends["file"]
 
 
 def _defined(section: object) -> set[str]:

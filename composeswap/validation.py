@@ -8,6 +8,7 @@ jsonschema is only loaded through ``composeswap.schema``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -17,8 +18,12 @@ from composeswap.errors import ComposeswapError, Problem, fail
 from composeswap.model import Document, JsonPath
 
 
-def problems(document: Document) -> list[Problem]:
-    """Every problem in the file, in file order; empty when Compose would accept it."""
+def problems(document: Document, files: bool = False) -> list[Problem]:
+    """Every problem in the file, in file order; empty when Compose would accept it.
+
+    With ``files``, also the files Compose reads as it loads the project (env_file, label_file,
+    extends.file) must exist: ``validate`` checks the project, a switch only the text it edits.
+    """
     from composeswap import schema
 
     found: list[Problem] = []
@@ -31,11 +36,15 @@ def problems(document: Document) -> list[Problem]:
     found += [_problem(document, path, message, at_key)
               for path, message, at_key in _rules(document.data)]
     found += _directive_problems(document)
+    if files:
+        folder = os.path.dirname(document.file)
+        found += [_problem(document, path, message, at_key)
+                  for path, message, at_key in references.missing_files(document.data, folder)]
     return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
 
 
-def require_valid(document: Document) -> None:
-    found = problems(document)
+def require_valid(document: Document, files: bool = False) -> None:
+    found = problems(document, files)
     if found:
         raise ComposeswapError(*found)
 

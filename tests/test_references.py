@@ -1,4 +1,5 @@
-"""Names a service uses that the file does not define: each reported where it is written.
+"""Names a service uses that the file does not define, and files it names that do not exist:
+each reported where it is written.
 
 Docker Compose refuses such a project (fixtures/invalid/*undefined* agree with it in
 test_validation.py); these tests pin the message and the position of each kind.
@@ -49,6 +50,19 @@ CASES = {
     "extends by name": ("services:\n  api:\n    extends: base\n",
                         "3:14: error: services.api.extends: extends 'base', which is not a "
                         "service in this file"),
+    # Files Compose reads as it loads the project, looked for beside the compose file.
+    "env_file": (API + "    env_file: [./api.env]\n",
+                 "4:16: error: services.api.env_file.0: env_file './api.env' does not exist in "
+                 "{folder}"),
+    "env_file in long syntax": (API + "    env_file:\n      - path: api.env\n",
+                                "5:15: error: services.api.env_file.0.path: env_file 'api.env' "
+                                "does not exist in {folder}"),
+    "label_file": (API + "    label_file: api.labels\n",
+                   "4:17: error: services.api.label_file: label_file 'api.labels' does not exist "
+                   "in {folder}"),
+    "extends from a file": ("services:\n  api:\n    extends: {file: base.yaml, service: x}\n",
+                            "3:21: error: services.api.extends.file: extends file 'base.yaml' "
+                            "does not exist in {folder}"),
 }
 
 DEFINED = {
@@ -57,7 +71,11 @@ DEFINED = {
     "a variable Compose replaces": API + "    volumes: ['${DATA:-data}:/data']\n",
     "the default network": API + "    networks: [default]\n",
     "a container's volumes": API + "    volumes_from: ['container:sidecar']\n",
-    "extends from another file": "services:\n  api:\n    extends: {file: base.yaml, service: x}\n",
+    "an env_file that may be missing": API + "    env_file:\n      - path: api.env\n"
+                                          "        required: false\n",
+    "files that exist": API + "    env_file: present.env\n    label_file: [present.env]\n",
+    "extends from a file that exists": "services:\n  api:\n"
+                                       "    extends: {file: base.yaml, service: base}\n",
 }
 
 
@@ -67,12 +85,14 @@ def test_an_undefined_name_is_reported_where_it_is_written(tmp_path: Path, name:
     (tmp_path / "compose.yaml").write_text(text)
     result = run(tmp_path, "validate")
     assert result.exit_code == 2
-    assert result.stderr == f"compose.yaml:{expected}\n"
+    assert result.stderr == f"compose.yaml:{expected.format(folder=tmp_path)}\n"
 
 
 @pytest.mark.parametrize("name", DEFINED)
 def test_names_that_need_no_definition_are_accepted(tmp_path: Path, name: str) -> None:
     (tmp_path / "compose.yaml").write_text(DEFINED[name])
+    (tmp_path / "present.env").write_text("A=1\n")
+    (tmp_path / "base.yaml").write_text("services:\n  base:\n    image: x\n")
     result = run(tmp_path, "validate")
     assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
 
@@ -88,3 +108,16 @@ def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "uses network 'front'" in result.stderr
     assert compose.read_bytes() == before
+
+
+def test_a_switch_does_not_need_the_files_compose_reads(tmp_path: Path) -> None:
+    # The edit does not touch them; validate says they are missing, a switch goes ahead.
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(API.replace("image: registry.example.com/api:1.0-dev",
+                                   "image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev")
+                       + "    env_file: .env.local\n")
+    (tmp_path / "api").mkdir()
+    assert run(tmp_path, "validate").exit_code == 2
+    result = run(tmp_path, "local")
+    assert result.exit_code == 0, result.stderr
+    assert "build:" in compose.read_text()

@@ -36,9 +36,6 @@ DISAGREEMENTS = {
     "invalid/unset-required-variable.yaml":
         "Compose rejects: ${TAG:?...} with TAG unset fails its interpolation; composeswap "
         "leaves ${...} alone",
-    "invalid/missing-env-file.yaml":
-        "Compose rejects: it reads env_file when it loads the project; composeswap checks the "
-        "file, not the files it names",
     "invalid/x-composeswap-unknown-key.yaml":
         "composeswap rejects: Compose ignores every x- extension; composeswap checks its own "
         "x-composeswap settings",
