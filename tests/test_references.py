@@ -97,12 +97,17 @@ def test_names_that_need_no_definition_are_accepted(tmp_path: Path, name: str) -
     assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
 
 
-def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:
+def managed_api(tmp_path: Path, more: str) -> Path:
+    """A compose file whose api pulls the registry's dev image, with ``more`` lines for it."""
     compose = tmp_path / "compose.yaml"
-    compose.write_text(API.replace("image: registry.example.com/api:1.0-dev",
-                                   "image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev")
-                       + "    networks: [front]\n")
+    compose.write_text("services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+                       + more)
     (tmp_path / "api").mkdir()
+    return compose
+
+
+def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:
+    compose = managed_api(tmp_path, "    networks: [front]\n")
     before = compose.read_bytes()
     result = run(tmp_path, "local")
     assert result.exit_code == 2
@@ -112,11 +117,7 @@ def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:
 
 def test_a_switch_does_not_need_the_files_compose_reads(tmp_path: Path) -> None:
     # The edit does not touch them; validate says they are missing, a switch goes ahead.
-    compose = tmp_path / "compose.yaml"
-    compose.write_text(API.replace("image: registry.example.com/api:1.0-dev",
-                                   "image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev")
-                       + "    env_file: .env.local\n")
-    (tmp_path / "api").mkdir()
+    compose = managed_api(tmp_path, "    env_file: .env.local\n")
     assert run(tmp_path, "validate").exit_code == 2
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
