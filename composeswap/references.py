@@ -1,6 +1,6 @@
 """Names a service uses that the file must define (other services, networks, volumes, secrets,
-configs), and files it names that must exist (env_file, label_file, extends.file). Docker Compose
-refuses a project with any of them missing; no schema can say so.
+configs), and files the project reads that must exist (include, env_file, label_file,
+extends.file). Docker Compose refuses a project with any of them missing; no schema can say so.
 
 Each finding is ``(path, message, at_key)``: where to point (at the key itself when the name is
 a mapping key) and what is wrong. Names written with ``$`` are left alone: Compose replaces
@@ -40,31 +40,49 @@ def undefined(data: Mapping[str, Any]) -> Iterator[Finding]:
 def missing_files(data: Mapping[str, Any], folder: str) -> Iterator[Finding]:
     """Files Compose reads as it loads the project, relative to the compose file's ``folder``;
     an env_file marked ``required: false`` may be missing."""
+    place = os.path.abspath(folder)
+    for where, what, file in _read_files(data):
+        if "$" not in file and not os.path.isfile(os.path.join(folder, os.path.expanduser(file))):
+            yield where, f"{what} '{file}' does not exist in {place}", False
+
+
+def _read_files(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, str]]:
+    """Where each file is named, as what, and its path: included files and, per service, its
+    env_file, label_file and the file it extends."""
+    includes = data.get("include")
+    for index, item in enumerate(includes if isinstance(includes, list) else []):
+        if isinstance(item, Mapping):
+            named = _strings(("include", index, "path"), item.get("path"))
+        else:
+            named = _strings(("include", index), item)
+        yield from ((where, "included file", file) for where, file in named)
     services = data.get("services")
     for name, service in (services.items() if isinstance(services, Mapping) else ()):
         if isinstance(service, Mapping):
-            for where, file in _files(("services", name), service):
-                if "$" not in file \
-                        and not os.path.isfile(os.path.join(folder, os.path.expanduser(file))):
-                    what = "extends file" if where[2] == "extends" else where[2]
-                    yield (where, f"{what} '{file}' does not exist in {os.path.abspath(folder)}",
-                           False)
+            for where, file in _service_files(("services", name), service):
+                yield where, "extends file" if where[2] == "extends" else str(where[2]), file
 
 
-def _files(path: JsonPath, service: Mapping[str, Any]) -> Named:
-    for key in ("env_file", "label_file"):
-        value = service.get(key)
-        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        for index, item in enumerate(items):
-            where: JsonPath = (*path, key) if isinstance(value, str) else (*path, key, index)
-            if isinstance(item, str):
-                yield where, item
-            elif isinstance(item, Mapping) and isinstance(item.get("path"), str) \
-                    and str(item.get("required", True)).lower() != "false":
-                yield (*where, "path"), item["path"]
+def _service_files(path: JsonPath, service: Mapping[str, Any]) -> Named:
+    env_files = service.get("env_file")
+    for index, item in enumerate(env_files if isinstance(env_files, list) else []):
+        if isinstance(item, Mapping) and isinstance(item.get("path"), str) \
+                and str(item.get("required", True)).lower() != "false":
+            yield (*path, "env_file", index, "path"), item["path"]
+    yield from _strings((*path, "env_file"), env_files)
+    yield from _strings((*path, "label_file"), service.get("label_file"))
     extends = service.get("extends")
     if isinstance(extends, Mapping) and isinstance(extends.get("file"), str):
         yield (*path, "extends", "file"), extends["file"]
+
+
+def _strings(where: JsonPath, value: object) -> Named:
+    """A string, or the strings of a list, each with where it is written."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, list):
+        yield from (((*where, index), item) for index, item in enumerate(value)
+                    if isinstance(item, str))
 
 
 def _defined(section: object) -> set[str]:

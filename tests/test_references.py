@@ -60,6 +60,9 @@ CASES = {
     "label_file": (API + "    label_file: api.labels\n",
                    "4:17: error: services.api.label_file: label_file 'api.labels' does not exist "
                    "in {folder}"),
+    "an included file": ("include:\n  - path: [present.env, other.yaml]\n" + API,
+                         "2:25: error: include.0.path.1: included file 'other.yaml' does not "
+                         "exist in {folder}"),
     "extends from a file": ("services:\n  api:\n    extends: {file: base.yaml, service: x}\n",
                             "3:21: error: services.api.extends.file: extends file 'base.yaml' "
                             "does not exist in {folder}"),
@@ -83,6 +86,7 @@ DEFINED = {
 def test_an_undefined_name_is_reported_where_it_is_written(tmp_path: Path, name: str) -> None:
     text, expected = CASES[name]
     (tmp_path / "compose.yaml").write_text(text)
+    (tmp_path / "present.env").write_text("A=1\n")
     result = run(tmp_path, "validate")
     assert result.exit_code == 2
     assert result.stderr == f"compose.yaml:{expected.format(folder=tmp_path)}\n"
