@@ -25,6 +25,7 @@ _PATH = re.compile(r"[./~]|[A-Za-z]:[\\/]")
 
 
 def undefined(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """Every name a service uses that the file does not define, service by service."""
     services = data.get("services")
     if not isinstance(services, Mapping):
         return
