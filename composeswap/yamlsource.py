@@ -129,12 +129,10 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     ComposeswapError when the lines do not stand alone (an alias to an anchor elsewhere, a
     merge), and the caller then parses the whole file instead.
     """
-    root = _fast_compose(snippet.body)
-    if root is None:
-        try:
-            root = _yaml().compose(snippet.body)
-        except (YAMLError, RecursionError) as error:
-            raise fail(file, f"the services do not parse on their own: {error}") from None
+    try:
+        root = _nodes(snippet.body)
+    except (YAMLError, RecursionError) as error:
+        raise fail(file, f"the services do not parse on their own: {error}") from None
     if not isinstance(root, MappingNode):
         raise fail(file, "the edited lines are not services")
     refs = _reference_counts(root, file)
@@ -150,8 +148,15 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
                     lambda path, at_key: _locate(root, snippet, path, at_key))
 
 
+def _nodes(text: str) -> Node | None:
+    """The text's node tree: from libyaml's events when it reads the text, else from the pure
+    parser, whose YAMLError explains what is wrong."""
+    root: Node | None = _fast_compose(text) or _yaml().compose(text)
+    return root
+
+
 def _compose(source: Source, file: str) -> MappingNode:
-    root = _fast_compose(source.body) or _pure_compose(source, file)
+    root = _read_nodes(source, file)
     if root is None:
         raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
     if not isinstance(root, MappingNode):
@@ -161,10 +166,10 @@ def _compose(source: Source, file: str) -> MappingNode:
     return root
 
 
-def _pure_compose(source: Source, file: str) -> Node | None:
+def _read_nodes(source: Source, file: str) -> Node | None:
+    """The file's node tree, or a ComposeswapError that says what is wrong and where."""
     try:
-        root: Node | None = _yaml().compose(source.body)
-        return root
+        return _nodes(source.body)
     except MarkedYAMLError as error:
         raise _odd_break(source, error, file) or _marked(error, source, file) from None
     except ReaderError as error:
@@ -388,7 +393,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     key_start, key_end = key.start_mark.index, key.end_mark.index
     is_alias = value.start_mark.index < key_end
     if is_alias:
-        value_end: int | None = _alias_end(source, value, key_end)
+        value_end: int | None = _alias_end(source.body, value, key_end)
     else:
         value_end = _node_end(source, value)
         if value_end is None:  # an empty value: it ends with the key's colon
@@ -436,7 +441,7 @@ def _node_end(source: Source, node: Node) -> int | None:
     if isinstance(node, MappingNode):
         last_key, last_value = node.value[-1]
         if last_value.start_mark.index < last_key.end_mark.index:  # an alias
-            return _alias_end(source, last_value, last_key.end_mark.index)
+            return _alias_end(source.body, last_value, last_key.end_mark.index)
         found = _node_end(source, last_value)
         return found if found is not None else _colon_end(source.body, last_key.end_mark.index)
     return _sequence_end(source, node)
@@ -446,16 +451,16 @@ def _sequence_end(source: Source, node: SequenceNode) -> int | None:
     previous_end = int(node.start_mark.index)
     for item in node.value:
         if item.start_mark.index < previous_end:  # an alias to an earlier anchor
-            previous_end = _alias_end(source, item, previous_end)
+            previous_end = _alias_end(source.body, item, previous_end)
             continue
         found = _node_end(source, item)
         previous_end = found if found is not None else source.body.index("-", previous_end) + 1
     return previous_end
 
 
-def _alias_end(source: Source, target: Node, after: int) -> int:
-    anchor = str(target.anchor)
-    return source.body.index("*" + anchor, after) + 1 + len(anchor)
+def _alias_end(body: str, target: Node, after: int) -> int:
+    start = body.index("*" + str(target.anchor), after)
+    return start + 1 + len(str(target.anchor))
 
 
 def _locate(root: Node, source: Source, path: JsonPath, at_key: bool
