@@ -21,8 +21,9 @@ from composeswap.model import Document, JsonPath
 def problems(document: Document, files: bool = False) -> list[Problem]:
     """Every problem in the file, in file order; empty when Compose would accept it.
 
-    With ``files``, also the files Compose reads as it loads the project (env_file, label_file,
-    extends.file) must exist: ``validate`` checks the project, a switch only the text it edits.
+    With ``files``, also the files Compose reads as it loads the project (included files,
+    env_file, label_file, extends.file) must exist: ``validate`` checks the project, a switch
+    only the text it edits.
     """
     from composeswap import schema
 
@@ -97,14 +98,15 @@ def _directive_problems(document: Document) -> list[Problem]:
     """Compose's YAML reader (go-yaml) takes only ``%YAML 1.1``; it refuses any other version."""
     source = document.source
     prologue = _PROLOGUE.match(source.body)
-    problems = []
-    for found in _YAML_DIRECTIVE.finditer(source.body, 0, prologue.end() if prologue else 0):
-        if found.group(1) != "1.1":
-            line, column = source.position(found.start())
-            problems.append(Problem(
-                document.file, f"Docker Compose refuses a '%YAML {found.group(1)}' directive (it "
-                "reads only %YAML 1.1): remove the line or write %YAML 1.1", line, column))
-    return problems
+    assert prologue is not None  # the pattern matches the empty text too
+    found = []
+    for directive in _YAML_DIRECTIVE.finditer(source.body, 0, prologue.end()):
+        if directive.group(1) != "1.1":
+            line, column = source.position(directive.start())
+            found.append(Problem(
+                document.file, f"Docker Compose refuses a '%YAML {directive.group(1)}' directive "
+                "(it reads only %YAML 1.1): remove the line or write %YAML 1.1", line, column))
+    return found
 
 
 def _problem(document: Document, path: JsonPath, message: str, at_key: bool) -> Problem:
