@@ -81,7 +81,13 @@ def _strings(where: JsonPath, value: object) -> Named:
     """A string, or the strings of a list, each with where it is written."""
     if isinstance(value, str):
         yield where, value
-    elif isinstance(value, list):
+    else:
+        yield from _items(where, value)
+
+
+def _items(where: JsonPath, value: object) -> Named:
+    """The strings of a list, each with where it is written."""
+    if isinstance(value, list):
         yield from (((*where, index), item) for index, item in enumerate(value)
                     if isinstance(item, str))
 
@@ -131,9 +137,8 @@ def _keys_or_items(path: JsonPath, service: Mapping[str, Any], key: str) -> Name
     value = service.get(key)
     if isinstance(value, Mapping):
         yield from (((*path, key, str(name)), str(name)) for name in value)
-    elif isinstance(value, list):
-        yield from (((*path, key, index), item) for index, item in enumerate(value)
-                    if isinstance(item, str))
+    else:
+        yield from _items((*path, key), value)
 
 
 def _prefixes(path: JsonPath, service: Mapping[str, Any], key: str) -> Named:
@@ -186,8 +191,7 @@ def _named_volumes(path: JsonPath, service: Mapping[str, Any]) -> Named:
 def _sources(path: JsonPath, service: Mapping[str, Any], key: str) -> Named:
     """``secrets: [token]`` or ``secrets: [{source: token, target: ...}]``."""
     items = service.get(key)
+    yield from _items((*path, key), items)
     for index, item in enumerate(items if isinstance(items, list) else []):
-        if isinstance(item, str):
-            yield (*path, key, index), item
-        elif isinstance(item, Mapping) and isinstance(item.get("source"), str):
+        if isinstance(item, Mapping) and isinstance(item.get("source"), str):
             yield (*path, key, index, "source"), item["source"]
