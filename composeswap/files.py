@@ -49,20 +49,19 @@ def find(given: str | None, folder: str) -> str:
 
 
 def read(path: str) -> ComposeFile:
-    name = path
     try:
         if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
-            raise fail(name, "is not a regular file (a pipe or a device?); give a compose file")
+            raise fail(path, "is not a regular file (a pipe or a device?); give a compose file")
         raw = _read_bytes(path)
     except FileNotFoundError:
-        raise fail(name, "no such file") from None
+        raise fail(path, "no such file") from None
     except IsADirectoryError:
-        raise fail(name, "is a directory, not a compose file") from None
+        raise fail(path, "is a directory, not a compose file") from None
     except PermissionError:
-        raise fail(name, "cannot read it: permission denied") from None
+        raise fail(path, "cannot read it: permission denied") from None
     except OSError as error:
-        raise fail(name, f"cannot read it: {error.strerror or error}") from None
-    return ComposeFile(path, raw, _decode(name, raw))
+        raise fail(path, f"cannot read it: {error.strerror or error}") from None
+    return ComposeFile(path, raw, _decode(path, raw))
 
 
 def _read_bytes(path: str) -> bytes:

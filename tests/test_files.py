@@ -193,6 +193,19 @@ def test_no_temp_file_is_left_after_many_runs(tmp_path: Path) -> None:
     assert compose.read_bytes() == REMOTE_API
 
 
+def test_a_write_removes_its_own_stale_temps_and_nothing_else(tmp_path: Path) -> None:
+    # What a killed run leaves is .compose.yaml.<random>.composeswap.tmp; other files stay.
+    project(tmp_path, REMOTE_API)
+    suffix = composeswap.files.TEMP_SUFFIX
+    stale = f".compose.yaml.k1ll3d{suffix}"
+    kept = {f".other.yaml.k1ll3d{suffix}", ".compose.yaml.bak", f"compose.yaml.x{suffix}",
+            f".compose.yaml{suffix}"}
+    for name in {stale, *kept}:
+        (tmp_path / name).write_text("left over\n")
+    assert run(tmp_path, "local").exit_code == 0
+    assert listing(tmp_path) == {"api", "compose.yaml", *kept}
+
+
 @pytest.mark.parametrize("mode", [0o640, 0o600, 0o664, 0o755])
 def test_write_keeps_the_mode(tmp_path: Path, mode: int) -> None:
     compose = project(tmp_path, REMOTE_API)
