@@ -93,6 +93,16 @@ def test_help_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert done.stderr.strip() == "[]"
 
 
+def test_the_installed_command_runs_a_switch(tmp_path: Path) -> None:
+    # The script pip writes for the `composeswap` entry point, as a user types it.
+    script = Path(sys.executable).with_name("composeswap")
+    compose = project(tmp_path, REMOTE_API, "api")
+    done = subprocess.run([str(script), "local"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert compose.read_bytes() == LOCAL_API
+
+
 def test_python_m_version(tmp_path: Path) -> None:
     done = python_m(tmp_path, "--version")
     assert done.returncode == 0
