@@ -11,9 +11,9 @@ Exit code 0 whatever the numbers (it is a report); with --strict, 1 when a targe
 from __future__ import annotations
 
 import argparse
-import json
 import enum
 import importlib.util
+import json
 import os
 import platform
 import shutil
