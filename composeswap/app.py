@@ -8,7 +8,7 @@ import os
 import re
 from typing import NamedTuple
 
-from composeswap import files, render, validation, yamlsource
+from composeswap import effective, files, render, validation, yamlsource
 from composeswap.config import Overrides
 from composeswap.diff import unified_diff
 from composeswap.errors import ComposeswapError, ExitCode, Problem
@@ -78,13 +78,14 @@ def prepare(request: SwitchRequest, path: str) -> Outcome:
     document = yamlsource.parse(Source.from_text(file.text), file.name)
     if request.validate:
         validation.require_valid(document)
-    decided = plan(document, request.mode, request.services, request.overrides)
+    model = effective.read(document)
+    decided = plan(document, model, request.mode, request.services, request.overrides)
     _check_contexts(document, decided, os.path.dirname(file.path))
     steps = {switch.service: switch.steps for switch in decided.switches}
     edits = render.all_edits(document, steps)
     new_text = splice(file.text, edits)
     if steps:
-        switched = prove(document, new_text, decided)
+        switched = prove(document, model, new_text, decided)
         if request.validate:
             validation.require_valid_result(document, switched)
     return Outcome(file, decided, edits, new_text)

@@ -61,21 +61,39 @@ def render(template: str, service: str, target: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def image_tag(reference: str) -> str | None:
-    """The tag of an image reference, reading ``${VAR:-a:b}`` as one opaque word."""
+def matches_template(reference: str, template: str, target: str) -> bool:
+    """Whether an image is the one a rendered template names: the same name before the tag, and
+    a tag that ends in ``-{target}`` (the very same tag when the template's does not end so).
+    ``$VAR`` and ``${VAR}`` are the same spelling; nothing is interpolated."""
+    name, tag = _split(_braced(reference))
+    wanted_name, wanted_tag = _split(_braced(template))
+    if name != wanted_name:
+        return False
+    if wanted_tag is None or not wanted_tag.endswith(f"-{target}"):
+        return tag == wanted_tag
+    return tag is not None and tag.endswith(f"-{target}")
+
+
+def _split(reference: str) -> tuple[str, str | None]:
+    """An image reference's name and tag, reading ``${VAR:-a:b}`` as one opaque word; a digest
+    (``@sha256:...``) is left out."""
     masked = _INTERPOLATION.sub(lambda m: "x" * len(m.group(0)), reference)
-    name_end = masked.find("@")
-    if name_end >= 0:
-        masked, reference = masked[:name_end], reference[:name_end]
+    at = masked.find("@")
+    if at >= 0:
+        masked, reference = masked[:at], reference[:at]
     colon = masked.rfind(":")
     if colon < 0 or "/" in masked[colon:]:
-        return None
-    return reference[colon + 1:]
+        return reference, None
+    return reference[:colon], reference[colon + 1:]
 
 
-def is_dev_image(reference: str, target: str) -> bool:
-    tag = image_tag(reference)
-    return tag is not None and tag.endswith(f"-{target}")
+_BARE_VARIABLE = re.compile(r"\$\$|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _braced(reference: str) -> str:
+    """``$VAR`` written as ``${VAR}``; ``$$`` (a literal dollar) left alone."""
+    return _BARE_VARIABLE.sub(lambda m: "${" + m.group(1) + "}" if m.group(1) else m.group(0),
+                              reference)
 
 
 def _first(key: str, chain: list[Mapping[str, Any]]) -> str:

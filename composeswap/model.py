@@ -39,6 +39,7 @@ class Entry(NamedTuple):
     anchor: str | None  # an anchor defined on the value
     aliased: bool  # the value is also used elsewhere through an alias
     alias: bool  # the value here is an ``*alias``
+    reset: bool  # the value is tagged ``!reset``: Compose reads the key as absent
 
 
 class Service(NamedTuple):
@@ -49,7 +50,10 @@ class Service(NamedTuple):
     merged: frozenset[str]  # keys a ``<<`` merge provides, whether or not the service has its own
     shared: str | None  # why its mapping is also used elsewhere through an alias, if it is
     lines: tuple[int, int] | None  # the whole lines it occupies alone, or None if it shares one
-    data: Mapping[str, Any]  # the resolved service, as Compose sees it
+    data: Mapping[str, Any]  # its mapping as Compose reads it, before ``extends``
+    # Paths inside it whose value is tagged ``!reset`` (dropped, from ``extends`` too) or
+    # ``!override`` (replaces what ``extends`` gives rather than merging with it).
+    merge_tags: Mapping[JsonPath, str]
 
 
 class Document(NamedTuple):
@@ -60,6 +64,8 @@ class Document(NamedTuple):
     data: Mapping[str, Any]
     services: Mapping[str, Service]
     locate: Locate  # JSON path -> 1-based (line, column) of the key (True) or value (False)
+    # JSON path -> the anchors defined inside that value which an alias outside it uses
+    anchors_used_elsewhere: Callable[[JsonPath], list[str]]
 
     def position(self, path: JsonPath, at_key: bool = False) -> tuple[int | None, int | None]:
         found = self.locate(path, at_key)

@@ -1,10 +1,13 @@
-"""Deciding what to switch: a pure function of the parsed file and the request.
+"""Deciding what to switch: a pure function of the file, its effective model and the request.
 
-A switch is a short list of steps on one service's own keys. composeswap never deletes a key it
-did not write: a key it cannot write again byte for byte is *saved* under a disabled name
-(``x-composeswap-image``, ``x-composeswap-build``) that Compose ignores, and the next switch back
-renames it into place. A service with both ``image`` and ``build`` has one of them *paused*
-(``x-composeswap-paused-image``/``-build``) with nothing written in its place.
+A switch is a short list of steps on one service's own keys, planned only when its effect on
+what Compose reads is exactly "this service changes form"; anything else is refused here, at the
+service, before any text is edited. composeswap never deletes a key it did not write: a key it
+cannot write again byte for byte is *saved* under a disabled name (``x-composeswap-image``,
+``x-composeswap-build``) that Compose ignores, and the next switch back renames it into place. A
+service with both ``image`` and ``build`` has its image *paused* (``x-composeswap-paused-image``)
+with nothing written in its place. A key the service inherits through ``extends`` is *masked*
+with ``key: !reset null`` in its own mapping; its base is never edited for it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from typing import NamedTuple
 
 from composeswap import config, render
 from composeswap.config import Overrides, Settings
+from composeswap.effective import Effective, Model, Origin
 from composeswap.errors import ComposeswapError, Problem, fail
 from composeswap.model import Document, Service
-from composeswap.steps import Delete, Form, Insert, Mode, Rename, Replace, Step, Value
+from composeswap.steps import Delete, Form, Insert, Mode, Rename, Replace, Reset, Step, Value
 
 SAVED = "x-composeswap-"
 PAUSED = "x-composeswap-paused-"
+POLICY = "pull_policy"
 
 
 class Switch(NamedTuple):
@@ -28,7 +33,8 @@ class Switch(NamedTuple):
     steps: tuple[Step, ...]
     summary: str
     new_context: str | None = None  # a build context composeswap writes: its folder must exist
-    restores: bool = False  # puts back a key an earlier switch paused or saved
+    restores: bool = False  # puts back what an earlier switch paused, saved or masked
+    written: Value | None = None  # the image or build it writes, which Compose must then read
 
 
 class Plan(NamedTuple):
@@ -37,24 +43,15 @@ class Plan(NamedTuple):
     unchanged: tuple[str, ...]  # services considered that are already in the asked form
 
 
-def form_of(service: Service) -> Form:
-    has_image, has_build = "image" in service.data, "build" in service.data
-    if has_image and has_build:
-        return Form.HYBRID
-    if has_image:
-        return Form.REMOTE
-    return Form.LOCAL if has_build else Form.NEITHER
-
-
-def plan(document: Document, mode: Mode, names: Sequence[str], overrides: Overrides) -> Plan:
+def plan(document: Document, model: Model, mode: Mode, names: Sequence[str],
+         overrides: Overrides) -> Plan:
     _check_names(document, names, overrides)
     chosen = list(dict.fromkeys(names)) if names else [
-        name for name, service in document.services.items()
-        if is_managed(document, service, overrides)
+        name for name in document.services if is_managed(document, model.services[name], overrides)
     ]
     switches, unchanged = [], []
     for name in chosen:
-        switch = switch_service(document, document.services[name], mode, overrides, bool(names))
+        switch = switch_service(document, model, name, mode, overrides)
         if switch is None:
             unchanged.append(name)
         else:
@@ -62,64 +59,177 @@ def plan(document: Document, mode: Mode, names: Sequence[str], overrides: Overri
     return Plan(mode, tuple(switches), tuple(unchanged))
 
 
-def is_managed(document: Document, service: Service, overrides: Overrides) -> bool:
-    if any(key == config.CONFIG_KEY or key.startswith(SAVED) for key in service.data):
+def is_managed(document: Document, service: Effective, overrides: Overrides) -> bool:
+    """Whether a bare ``local``/``remote`` switches the service: it has composeswap's settings
+    or a key composeswap set aside, its image is the configured template's, or its build
+    targets the configured target. Third-party images are never touched unless named."""
+    if any(key.startswith(config.CONFIG_KEY) for key in service.data):
         return True
-    target = config.settings(service.name, document.data, overrides).target
+    wanted = config.settings(service.name, document.data, overrides)
     image, build = service.data.get("image"), service.data.get("build")
-    if isinstance(image, str) and config.is_dev_image(image, target):
+    if isinstance(image, str) and config.matches_template(image, wanted.image, wanted.target):
         return True
-    return isinstance(build, Mapping) and build.get("target") == target
+    return isinstance(build, Mapping) and build.get("target") == wanted.target
 
 
-def switch_service(document: Document, service: Service, mode: Mode, overrides: Overrides,
-                   named: bool) -> Switch | None:
+def switch_service(document: Document, model: Model, name: str, mode: Mode,
+                   overrides: Overrides) -> Switch | None:
     """The steps that put one service in the asked form, or None if it is there already."""
-    form = form_of(service)
+    service, read = document.services[name], model.services[name]
+    form = read.form
+    if read.unresolved:
+        raise _service_error(document, service, f"cannot tell what Compose reads for it: "
+                             f"{read.unresolved}; composeswap switches what one file defines")
     if form is Form.NEITHER:
         raise _service_error(document, service, "has neither 'image' nor 'build'; composeswap "
                              "switches services between the two")
-    if form.value == mode.value or (form is Form.HYBRID and mode is Mode.REMOTE and not named):
+    if form is Form.PROVIDER:
+        raise _service_error(document, service, "is run by a provider ('provider:'), without "
+                             "an image or a build: there is nothing to switch")
+    if form.value == mode.value or (form is Form.HYBRID and mode is Mode.REMOTE):
         return None
-    _refuse_merged(document, service, mode.opposite.key)
+    _refuse_extended(document, model, service)
+    if read.bases and "extends" not in service.entries:
+        raise _service_error(document, service, "gets 'extends' through a '<<' merge; write "
+                             "'extends' in the service itself, then run again")
     if service.shared:
         raise _service_error(document, service, f"{service.shared}; switching it would change "
                              "both: write the service out in full, then run again")
     if form is Form.HYBRID:
-        return _pause(document, service, mode)
-    return _switch_form(document, service, mode, overrides)
+        return _pause(document, service, read)
+    if form is Form.LOCAL and "image" in read.data:  # local through ``pull_policy: build``
+        return _pause_policy(document, service, read)
+    return _switch_form(document, service, read, mode, overrides)
 
 
-def _pause(document: Document, service: Service, mode: Mode) -> Switch:
-    other = mode.opposite.key
-    _refuse_existing(document, service, PAUSED + other)
-    reason = ("Compose would pull its image first" if mode is Mode.LOCAL
-              else "Compose would fall back to building it")
-    return Switch(service.name, mode, (Rename(other, PAUSED + other),),
-                  f"paused its own '{other}' ({reason}); the next switch back restores it")
+def _pause(document: Document, service: Service, read: Effective) -> Switch:
+    """Local for a service with both: set its image aside, so that Compose builds it."""
+    mode = Mode.LOCAL
+    _refuse_merged(document, service, read, "image")
+    if read.origins["image"] is Origin.EXTENDS:
+        after = "build" if read.origins["build"] is Origin.OWN else "extends"
+        if _ambiguous_mask(document, service, read, mode):
+            raise _service_error(document, service, "builds what composeswap writes and inherits "
+                                 "an image: mask the image yourself ('image: !reset null')")
+        return Switch(service.name, mode, (Insert(after, (("image", Reset.NULL),)),),
+                      f"masked the image it inherits from {read.bases[0]} with !reset null "
+                      "(Compose would pull it first); the next switch back removes the mask")
+    _refuse_existing(document, service, PAUSED + "image")
+    steps: list[Step] = [Rename("image", PAUSED + "image")]
+    steps += _masks(read, "image", after="image")
+    return Switch(service.name, mode, tuple(steps),
+                  "paused its own 'image' (Compose would pull it first); the next switch back "
+                  "restores it")
 
 
-def _switch_form(document: Document, service: Service, mode: Mode,
+def _pause_policy(document: Document, service: Service, read: Effective) -> Switch:
+    """Remote for a service that ``pull_policy: build`` makes build: set both aside."""
+    for key in ("build", POLICY):
+        _refuse_merged(document, service, read, key)
+        if read.origins[key] is not Origin.OWN:
+            raise _service_error(document, service, f"builds through 'pull_policy: build' with a "
+                                 f"'{key}' from {read.origins[key].value}; composeswap sets "
+                                 "aside only keys a service writes itself")
+        _refuse_existing(document, service, PAUSED + key)
+    return Switch(service.name, Mode.REMOTE,
+                  (Rename("build", PAUSED + "build"), Rename(POLICY, PAUSED + POLICY)),
+                  "paused its own 'build' and 'pull_policy: build'; the next switch back "
+                  "restores them")
+
+
+def _switch_form(document: Document, service: Service, read: Effective, mode: Mode,
                  overrides: Overrides) -> Switch:
     new, old = mode.key, mode.opposite.key
-    entries = service.entries
-    if PAUSED + new in entries:
-        return Switch(service.name, mode, (Rename(PAUSED + new, new),),
-                      f"restored its paused '{new}'", restores=True)
-    if SAVED + new in entries:
-        return Switch(service.name, mode, (Delete(old), Rename(SAVED + new, new)),
-                      f"restored its own '{new}'", restores=True)
+    _refuse_merged(document, service, read, old)
+    restored = _restore(document, service, read, mode)
+    if restored is not None:
+        return restored
     wanted = config.settings(service.name, document.data, overrides)
-    from_file = config.settings(service.name, document.data, Overrides())
     value = _value(mode, wanted)
-    context = wanted.context if mode is Mode.LOCAL else None
     summary = _describe(mode, wanted)
+    context = wanted.context if mode is Mode.LOCAL else None
+    if _masked(service, new):
+        raise _service_error(document, service, f"its own '{new}' is tagged !reset (Compose "
+                             f"reads no '{new}') and it inherits none: remove that key, then "
+                             "run again")
+    if old not in service.entries:  # it inherits ``old``: write ``new`` and mask ``old``
+        step = Insert("extends", ((new, value), (old, Reset.NULL)))
+        return Switch(service.name, mode, (step,),
+                      f"{summary}; masked the '{old}' it inherits from {read.bases[0]}",
+                      context, written=value)
+    from_file = config.settings(service.name, document.data, Overrides())
     rewritable = render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file))
-    if rewritable and value == _value(mode, from_file):
-        return Switch(service.name, mode, (Replace(old, new, value),), summary, context)
+    needs_mask = old in read.inherited
+    if rewritable and value == _value(mode, from_file) and not needs_mask:
+        return Switch(service.name, mode, (Replace(old, new, value),), summary, context,
+                      written=value)
     _refuse_existing(document, service, SAVED + old)
-    steps = (Rename(old, SAVED + old), Insert(old, new, value))
-    return Switch(service.name, mode, steps, f"{summary}; saved its own '{old}'", context)
+    items = ((new, value), (old, Reset.NULL)) if needs_mask else ((new, value),)
+    steps = (Rename(old, SAVED + old), Insert(old, items))
+    return Switch(service.name, mode, steps, f"{summary}; saved its own '{old}'", context,
+                  written=value)
+
+
+def _restore(document: Document, service: Service, read: Effective,
+             mode: Mode) -> Switch | None:
+    """Undo what an earlier switch the other way did, when it left a mark: a paused or saved
+    key, or a mask over an inherited one."""
+    new, old = mode.key, mode.opposite.key
+    entries = service.entries
+    unmask: tuple[Step, ...] = (Delete(new),) if _masked(service, new) else ()
+    if PAUSED + new in entries:
+        steps = [*unmask, Rename(PAUSED + new, new)]
+        if mode is Mode.LOCAL and PAUSED + POLICY in entries:
+            steps.append(Rename(PAUSED + POLICY, POLICY))
+        elif mode is Mode.LOCAL and old in read.data:
+            raise _service_error(document, service, f"has its own '{old}' and a paused '{new}': "
+                                 "restoring it would leave Compose pulling the image first; "
+                                 f"remove '{old}' or rename '{PAUSED + new}' back yourself")
+        return Switch(service.name, mode, tuple(steps), f"restored its paused '{new}'",
+                      restores=True)
+    if SAVED + new in entries:
+        drop = (Delete(old),) if old in entries else ()
+        return Switch(service.name, mode, (*drop, *unmask, Rename(SAVED + new, new)),
+                      f"restored its own '{new}'", restores=True)
+    if unmask and new in read.inherited:
+        return _unmask(document, service, read, mode)
+    return None
+
+
+def _unmask(document: Document, service: Service, read: Effective, mode: Mode) -> Switch:
+    """Take away the mask over an inherited key; the key composeswap wrote in its place goes
+    too (a key of the user's stays, as it did before the mask: remote counts image and build)."""
+    new, old = mode.key, mode.opposite.key
+    steps: list[Step] = [Delete(new)]
+    from_file = config.settings(service.name, document.data, Overrides())
+    if old in service.entries and \
+            render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file)):
+        steps.insert(0, Delete(old))
+    elif mode is Mode.LOCAL:
+        raise _service_error(document, service, f"has its own '{old}' and masks the '{new}' it "
+                             f"inherits from {read.bases[0]}: remove one of the two yourself")
+    return Switch(service.name, mode, tuple(steps),
+                  f"removed the mask over the '{new}' it inherits from {read.bases[0]}",
+                  restores=True)
+
+
+def _ambiguous_mask(document: Document, service: Service, read: Effective, mode: Mode) -> bool:
+    """Whether masking would leave what a switch the other way reads as its own key and mask
+    (which it takes away together), so that switching back could not restore the file."""
+    from_file = config.settings(service.name, document.data, Overrides())
+    return render.rewrites_exactly(document, service, mode.key, _value(mode, from_file))
+
+
+def _masks(read: Effective, key: str, after: str) -> list[Insert]:
+    """A mask for ``key`` when the service's base would still give it once its own is gone."""
+    if key in read.inherited:
+        return [Insert(after, ((key, Reset.NULL),))]
+    return []
+
+
+def _masked(service: Service, key: str) -> bool:
+    entry = service.entries.get(key)
+    return entry is not None and entry.reset
 
 
 def _value(mode: Mode, settings: Settings) -> Value:
@@ -134,21 +244,30 @@ def _describe(mode: Mode, settings: Settings) -> str:
     return f"build {settings.context} (target {settings.target})"
 
 
-def _refuse_merged(document: Document, service: Service, key: str) -> None:
+def _refuse_extended(document: Document, model: Model, service: Service) -> None:
+    others = model.extended_by.get(service.name, ())
+    if others:
+        raise _service_error(document, service, f"{', '.join(others)} "
+                             f"extend{'s' if len(others) == 1 else ''} it, so switching it "
+                             "would switch them too: switch those services instead, or give "
+                             "each its own image and build")
+
+
+def _refuse_merged(document: Document, service: Service, read: Effective, key: str) -> None:
     if key not in service.merged:
         return
-    if key in service.entries:
+    if read.origins.get(key) is Origin.OWN:
         reason = (f"writes its own '{key}' but also gets one through a '<<' merge; removing its "
                   "own would expose the merged one")
     else:
         reason = (f"gets '{key}' through a '<<' merge; composeswap edits only the keys a "
-                  f"service writes itself")
+                  "service writes itself")
     raise _service_error(document, service, f"{reason}: move '{key}' out of the merged mapping "
                          "into each service that needs it")
 
 
 def _refuse_existing(document: Document, service: Service, key: str) -> None:
-    if key in service.data:
+    if key in service.entries:
         raise _service_error(
             document, service,
             f"already has '{key}', where composeswap would keep the key it replaces; "
@@ -177,4 +296,3 @@ def _unknown(document: Document, name: str, prefix: str) -> Problem:
     hint = f"did you mean '{close[0]}'? " if close else ""
     return Problem(document.file, f"{prefix}no service '{name}'; {hint}"
                    f"services in this file: {', '.join(known) or 'none'}")
-

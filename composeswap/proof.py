@@ -1,10 +1,13 @@
-"""Proof before writing: the edited text must say exactly what the plan intended, and no more.
+"""Proof before writing: the edited text must read, as Docker Compose reads it, exactly as planned.
 
-Each switched service's lines are parsed again and compared, key order included, with its old
-data changed only by the planned steps; then the opposite switch is planned on them and must
-give back the original bytes, so switching back is proven before anything is written. Lines that
-do not stand alone (an alias or merge reaching outside the service) are proven by parsing the
-whole file instead.
+On the new text: every service the plan does not switch reads exactly as before in the effective
+model (``composeswap.effective``), and so does the top level; each switched service's own
+mapping is its old one changed by the planned steps alone, key order included, and reads in the
+asked form with the values written; and the opposite switch, planned on the new text, gives back
+the original bytes. Only then is anything written.
+
+The whole new text is parsed for this, except where the switched services' own lines can be
+proven alone: ``_alone`` says when, and why that proves the same.
 """
 
 from __future__ import annotations
@@ -13,25 +16,26 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from composeswap import config, render, yamlsource
+from composeswap import config, effective, render, yamlsource
 from composeswap.config import Overrides
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, JsonPath
 from composeswap.plan import Plan, Switch, plan
-from composeswap.steps import Mode
+from composeswap.steps import Form, Mode
 from composeswap.text import Source, splice
 
 ServiceData = Mapping[str, Any]
 
 
-def prove(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:
+def prove(document: Document, model: effective.Model, new_text: str,
+          switched: Plan) -> dict[str, ServiceData]:
     """The switched services as the new text says, once shown to be exactly as planned."""
-    pieces = [_piece(document, switch) for switch in switched.switches]
+    pieces = [_piece(document, model, switch) for switch in switched.switches]
     if all(pieces) and _assembles(document, pieces, new_text):
         proven = _prove_pieces(document, switched, [p for p in pieces if p])
         if proven is not None:
             return proven
-    return _prove_whole(document, new_text, switched)
+    return _prove_whole(document, model, new_text, switched)
 
 
 class Piece(NamedTuple):
@@ -43,15 +47,29 @@ class Piece(NamedTuple):
     new: str
 
 
-def _piece(document: Document, switch: Switch) -> Piece | None:
-    service = document.services[switch.service]
-    if service.lines is None or service.merged or service.shared:
+def _piece(document: Document, model: effective.Model, switch: Switch) -> Piece | None:
+    """The service's lines, when proving them alone proves the whole text; else None.
+
+    Why that is sound: the new text differs from the old only inside these lines (checked by
+    ``_assembles``). The service has them to itself, gets nothing through a ``<<`` merge, is no
+    alias's target, extends nothing and is extended by nothing, so its reading depends on these
+    lines alone and no other service's reading depends on them except through an anchor; and
+    neither the old nor the new lines define one (any anchor needs a '&', so a '&' inside a
+    string only sends the proof the long way). Every other service and the top level are then
+    the same text with the same anchors in reach, and read as before. What is left to prove is
+    the service itself, from its lines; an alias in them to an anchor elsewhere makes them fail
+    to parse alone, and the whole text is proven instead.
+    """
+    service, read = document.services[switch.service], model.services[switch.service]
+    if service.lines is None or service.merged or service.shared or read.bases \
+            or read.unresolved or switch.service in model.extended_by:
         return None
     start, end = service.lines
+    old = document.source.body[start:end]
     edits = [(a - start, b - start, text)
              for a, b, text in render.edits(document, service, switch.steps)]
-    old = document.source.body[start:end]
-    return Piece(start, end, old, splice(old, edits))
+    new = splice(old, edits)
+    return None if "&" in old or "&" in new else Piece(start, end, old, new)
 
 
 def _assembles(document: Document, pieces: list[Piece | None], new_text: str) -> bool:
@@ -73,43 +91,70 @@ def _prove_pieces(document: Document, switched: Plan,
     if list(edited.services) != [switch.service for switch in switched.switches]:
         return None
     try:
+        edited_model = effective.read(edited)
         for switch in switched.switches:
-            expected = render.expected_service(document.services[switch.service].data,
-                                               switch.steps)
-            _compare(document, expected, edited.data["services"][switch.service],
-                     ("services", switch.service))
+            _prove_switched(document, switch, edited, edited_model)
         names = [switch.service for switch in switched.switches if not switch.restores]
         if names:
             back = newline.join(piece.new if switch.restores else piece.old
                                 for piece, switch in zip(pieces, switched.switches))
-            _prove_reversible(document, edited, switched.mode, names, back)
+            _prove_reversible(document, edited, edited_model, switched.mode, names, back)
     except ComposeswapError:
         return None  # lines may read differently alone (a %YAML directive): ask the whole file
-    return dict(edited.data["services"])
+    return {name: service.data for name, service in edited.services.items()}
 
 
-def _prove_whole(document: Document, new_text: str, switched: Plan) -> dict[str, ServiceData]:
+def _prove_whole(document: Document, model: effective.Model, new_text: str,
+                 switched: Plan) -> dict[str, ServiceData]:
     try:
         edited = yamlsource.parse(Source.from_text(new_text), document.file)
     except ComposeswapError as error:
         raise _unproven(document, f"the edited text would not parse ({error.problems[0].message})")
-    _compare(document, _expected(document, switched), edited.data, ())
-    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
-    names = [switch.service for switch in switched.switches if not switch.restores]
-    restored = {s.service: s.steps for s in switched.switches if s.restores}
-    if names:
-        _prove_reversible(document, edited, switched.mode, names,
-                          render.apply(document, restored))
-    return {s.service: edited.data["services"][s.service] for s in switched.switches}
-
-
-def _expected(document: Document, switched: Plan) -> dict[str, Any]:
-    expected = dict(document.data)
-    services = dict(expected["services"])
+    if list(edited.services) != list(document.services):
+        raise _unproven(document, "the edit would change which services the file has")
+    _compare(document, _top_level(document.data), _top_level(edited.data), ())
+    edited_model = effective.read(edited)
+    names = {switch.service for switch in switched.switches}
+    for name, read in model.services.items():
+        if name not in names:  # every other service reads exactly as before
+            _compare(document, read.data, edited_model.services[name].data, ("services", name))
     for switch in switched.switches:
-        services[switch.service] = render.expected_service(services[switch.service], switch.steps)
-    expected["services"] = services
-    return expected
+        _prove_switched(document, switch, edited, edited_model)
+    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
+    reversible = [switch.service for switch in switched.switches if not switch.restores]
+    restored = {s.service: s.steps for s in switched.switches if s.restores}
+    if reversible:
+        _prove_reversible(document, edited, edited_model, switched.mode, reversible,
+                          render.apply(document, restored))
+    return {s.service: edited.services[s.service].data for s in switched.switches}
+
+
+def _top_level(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != "services"}
+
+
+def _prove_switched(document: Document, switch: Switch, edited: Document,
+                    edited_model: effective.Model) -> None:
+    """The service's own keys changed by the steps alone, and Compose reads it as asked."""
+    name = switch.service
+    expected = render.expected_service(document.services[name].data, switch.steps)
+    _compare(document, expected, edited.services[name].data, ("services", name))
+    read = edited_model.services[name].data
+    form = effective.form_of(read)
+    asked = (Form.LOCAL,) if switch.mode is Mode.LOCAL else (Form.REMOTE, Form.HYBRID)
+    if form not in asked or switch.written is not None and not _reads(read, switch):
+        raise _unproven(document, f"Compose would read services.{name} as "
+                        f"{form.value}, not {switch.mode.value} as written")
+
+
+def _reads(read: Mapping[str, Any], switch: Switch) -> bool:
+    """Whether Compose reads the value the switch wrote, in the form it was written for."""
+    if isinstance(switch.written, str):
+        return read.get("image") == switch.written and "build" not in read
+    build = read.get("build")
+    return isinstance(build, Mapping) and isinstance(switch.written, Mapping) \
+        and all(build.get(key) == value for key, value in switch.written.items()) \
+        and "image" not in read
 
 
 def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> None:
@@ -119,10 +164,10 @@ def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> 
         raise _unproven(document, f"the edit would also change {where}")
 
 
-def _prove_reversible(document: Document, edited: Document, mode: Mode, names: list[str],
-                      original: str) -> None:
+def _prove_reversible(document: Document, edited: Document, edited_model: effective.Model,
+                      mode: Mode, names: list[str], original: str) -> None:
     try:
-        back = plan(edited, mode.opposite, names, Overrides())
+        back = plan(edited, edited_model, mode.opposite, names, Overrides())
         text = render.apply(edited, {s.service: s.steps for s in back.switches})
     except ComposeswapError as error:
         raise _unproven(document, f"switching back would fail ({error.problems[0].message})")

@@ -11,9 +11,10 @@ import json
 import re
 from collections.abc import Mapping
 
+from composeswap import yamlsource
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, Entry, Layout, Service
-from composeswap.steps import Delete, Insert, Rename, Replace, Step, Value
+from composeswap.steps import Delete, Insert, Rename, Replace, Reset, Step, Value
 from composeswap.text import Source, splice
 
 Edit = tuple[int, int, str]
@@ -45,6 +46,8 @@ def _plain_safe(value: str, flow: bool) -> bool:
     if not value or value != value.strip() or value[0] in _PLAIN_UNSAFE_START:
         return False
     if ": " in value or " #" in value or value.endswith(":") or _NOT_STRINGS.match(value):
+        return False
+    if not yamlsource.reads_as_string(value):  # a date, say, or a YAML 1.1 number
         return False
     if flow and any(char in value for char in ",[]{}"):
         return False
@@ -78,12 +81,13 @@ def _edit(document: Document, service: Service, step: Step) -> Edit:
         return entry.key_start, end, source.newline.join(lines)
     if isinstance(step, Insert):  # after the entry, which stays as it is: an anchor is fine
         entry = _own_line(document, service, service.entries[step.after])
-        lines = _lines(step.key, step.value, entry, _step(service))
+        keys = [_lines(key, value, entry, _step(service)) for key, value in step.items]
         if entry.flow:
-            return entry.value_end, entry.value_end, ", " + lines[0]
+            return entry.value_end, entry.value_end, "".join(", " + lines[0] for lines in keys)
         at = source.line_end(entry.value_end)
-        indent = " " * entry.column
-        return at, at, source.newline + indent + source.newline.join(lines)
+        indent = " " * entry.column  # the key's own line; the lines under it come padded
+        return at, at, "".join(source.newline + indent + source.newline.join(lines)
+                               for lines in keys)
     return _deletion(document, service, step)
 
 
@@ -117,6 +121,8 @@ def _parts(source: Source, entry: Entry) -> tuple[str, str, int]:
 
 
 def _lines(key: str, value: Value, entry: Entry, step: int) -> list[str]:
+    if isinstance(value, Reset):
+        return [f"{key}: {value.value}"]
     if isinstance(value, str):
         return [f"{key}: {scalar(value, entry.flow)}"]
     if entry.flow:
@@ -178,15 +184,16 @@ def expected_service(data: Mapping[str, object], steps: tuple[Step, ...]) -> dic
         elif isinstance(step, Replace):
             items[keys.index(step.key)] = (step.to, _data(step.value))
         elif isinstance(step, Insert):
-            index = keys.index(names.get(step.after, step.after))
-            items.insert(index + 1, (step.key, _data(step.value)))
-        else:
+            index = keys.index(names.get(step.after, step.after)) + 1
+            items[index:index] = [(key, _data(value)) for key, value in step.items
+                                  if not isinstance(value, Reset)]
+        elif step.key in keys:  # a deleted ``!reset`` key has no data to delete
             del items[keys.index(step.key)]
     return dict(items)
 
 
 def _data(value: Value) -> object:
-    return value if isinstance(value, str) else dict(value)
+    return value if isinstance(value, (str, Reset)) else dict(value)
 
 
 def all_edits(document: Document, steps_by_service: Mapping[str, tuple[Step, ...]]) -> list[Edit]:

@@ -24,11 +24,18 @@ class Mode(enum.Enum):
 class Form(enum.Enum):
     REMOTE = "remote"
     LOCAL = "local"
-    HYBRID = "image and build"
+    HYBRID = "image and build"  # Compose pulls, and builds only when the pull fails
+    PROVIDER = "provider"  # run by a provider plugin: nothing to switch
     NEITHER = "neither image nor build"
 
 
-Value = str | Mapping[str, str]
+class Reset(enum.Enum):
+    """The value written to mask a key a service would otherwise inherit through ``extends``."""
+
+    NULL = "!reset null"
+
+
+Value = str | Mapping[str, str] | Reset
 
 
 class Rename(NamedTuple):
@@ -43,9 +50,10 @@ class Replace(NamedTuple):
 
 
 class Insert(NamedTuple):
+    """New keys on the lines after a key, in this order."""
+
     after: str  # the key as it is in the file before the switch
-    key: str
-    value: Value
+    items: tuple[tuple[str, Value], ...]
 
 
 class Delete(NamedTuple):

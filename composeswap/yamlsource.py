@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -34,6 +35,8 @@ from composeswap.text import Source
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_RESET_TAG, _OVERRIDE_TAG = "!reset", "!override"
+_NO_TAGS: Mapping[JsonPath, str] = MappingProxyType({})
 # Far above any real compose file (10,000 services of 100 values each), far below a hang.
 EXPANDED_NODES_LIMIT = 1_000_000
 
@@ -116,10 +119,9 @@ def parse(source: Source, file: str) -> Document:
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
     shapes = [_shape(source, file, key, value, refs) for key, value in services_node.value]
+    tags = _take_merge_tags(root, source)
     data = _construct(root, source, file)
-    services = {shape.name: _with_data(shape, data["services"][shape.name]) for shape in shapes}
-    return Document(file, source, data, services,
-                    lambda path, at_key: _locate(root, source, path, at_key))
+    return _document(file, source, root, refs, data, _with_data(shapes, data, tags))
 
 
 def parse_services(snippet: Source, file: str, settings: object) -> Document:
@@ -141,11 +143,18 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
         if not isinstance(node, MappingNode) or _merged_keys(node, set()):
             raise fail(file, "a service uses a merge")
         shapes.append(_shape(snippet, file, key, node, refs))
+    tags = {("services", *path): tag for path, tag in _take_merge_tags(root, snippet).items()}
     services = _construct(root, snippet, file)
     data = {"x-composeswap": settings, "services": services}
-    return Document(file, snippet, data,
-                    {shape.name: _with_data(shape, services[shape.name]) for shape in shapes},
-                    lambda path, at_key: _locate(root, snippet, path, at_key))
+    return _document(file, snippet, root, refs, data, _with_data(shapes, data, tags))
+
+
+def _document(file: str, source: Source, root: Node, refs: Mapping[int, int],
+              data: dict[str, Any], services: dict[str, Service]) -> Document:
+    # The tree stays reachable only through these two lookups, for positions and anchors.
+    return Document(file, source, data, services,
+                    lambda path, at_key: _locate(root, source, path, at_key),
+                    lambda path: _anchors_used_elsewhere(root, refs, path))
 
 
 def _nodes(text: str) -> Node | None:
@@ -343,6 +352,7 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
         shared=_shared(key, node, refs),
         lines=_own_lines(source, key, node),
         data={},
+        merge_tags=_NO_TAGS,
     )
 
 
@@ -365,8 +375,77 @@ def _own_lines(source: Source, key: ScalarNode, node: MappingNode) -> tuple[int,
     return (start, source.line_end(end)) if not rest or rest.startswith("#") else None
 
 
-def _with_data(shape: Service, data: Mapping[str, Any]) -> Service:
-    return shape._replace(data=data)
+def _with_data(shapes: list[Service], data: Mapping[str, Any],
+               tags: Mapping[JsonPath, str]) -> dict[str, Service]:
+    """The services with their data; one that ``!reset`` removes whole is no service."""
+    found = data.get("services")
+    services = found if isinstance(found, Mapping) else {}
+    return {shape.name: shape._replace(data=services[shape.name],
+                                       merge_tags=_tags_in(tags, shape.name))
+            for shape in shapes if shape.name in services}
+
+
+def _tags_in(tags: Mapping[JsonPath, str], service: str) -> Mapping[JsonPath, str]:
+    if not tags:
+        return _NO_TAGS
+    return {path[2:]: tag for path, tag in tags.items()
+            if len(path) > 2 and path[0] == "services" and path[1] == service}
+
+
+def _take_merge_tags(root: Node, source: Source) -> dict[JsonPath, str]:
+    """Where ``!reset`` and ``!override`` tag a mapping's value; ``!reset`` pairs are taken out.
+
+    Compose drops ``!reset`` keys from its YAML tree before reading it, so a key that a ``<<``
+    merge also supplies reads with the merged value (checked with its binary), while one a
+    service would inherit through ``extends`` stays absent (``composeswap.effective``).
+    """
+    tags: dict[JsonPath, str] = {}
+    if _RESET_TAG not in source.body and _OVERRIDE_TAG not in source.body:
+        return tags
+    seen: set[int] = set()
+
+    def walk(node: Node, path: JsonPath) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            tags.update((path + (str(key.value),), value.tag) for key, value in node.value
+                        if value.tag in (_RESET_TAG, _OVERRIDE_TAG))
+            node.value[:] = [(key, value) for key, value in node.value
+                             if value.tag != _RESET_TAG]
+            for key, value in node.value:
+                walk(value, path + (str(key.value),))
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, path + (index,))
+
+    walk(root, ())
+    return tags
+
+
+def _anchors_used_elsewhere(root: Node, refs: Mapping[int, int], path: JsonPath) -> list[str]:
+    """Anchors defined inside the value at ``path`` that an alias outside that value uses:
+    deleting or replacing the value would break or re-point that alias."""
+    node: Node = root
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            return []
+        node = child[1]
+    inside: dict[int, int] = {}
+    anchored: dict[int, str] = {}
+
+    def count(current: Node) -> None:
+        inside[id(current)] = inside.get(id(current), 0) + 1
+        if inside[id(current)] > 1:
+            return
+        if current.anchor:
+            anchored[id(current)] = str(current.anchor)
+        for child_node in _children(current):
+            count(child_node)
+
+    count(node)
+    return [name for key, name in anchored.items() if refs.get(key, 0) > inside[key]]
 
 
 def _is_merge(key: Node) -> bool:
@@ -413,6 +492,7 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
         anchor=None if is_alias else value.anchor,
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
         alias=is_alias,
+        reset=not is_alias and value.tag == _RESET_TAG,
     )
 
 
@@ -432,8 +512,7 @@ def _node_end(source: Source, node: Node) -> int | None:
         if _empty(node):
             return None
         if node.style in ("|", ">"):  # a block scalar's mark includes its final line breaks
-            while end > node.start_mark.index and source.body[end - 1] in "\r\n ":
-                end -= 1
+            return _block_scalar_end(source.body, node.start_mark.index, end)
         return end
     assert isinstance(node, (MappingNode, SequenceNode))
     if node.flow_style or not node.value:
@@ -445,6 +524,23 @@ def _node_end(source: Source, node: Node) -> int | None:
         found = _node_end(source, last_value)
         return found if found is not None else _colon_end(source.body, last_key.end_mark.index)
     return _sequence_end(source, node)
+
+
+_BLOCK_HEADER = re.compile(r"[|>][0-9+-]*")
+
+
+def _block_scalar_end(body: str, start: int, end: int) -> int:
+    """Where a block scalar's text ends: after its last line with text, or, when it keeps its
+    trailing blank lines (``|+``), after the last of them, which belong to its value."""
+    header = _BLOCK_HEADER.match(body, start)
+    if header and "+" in header.group():
+        for ending in ("\n", "\r"):
+            if end > start and body[end - 1] == ending:
+                end -= 1
+        return end
+    while end > start and body[end - 1] in "\r\n ":
+        end -= 1
+    return end
 
 
 def _sequence_end(source: Source, node: SequenceNode) -> int | None:
@@ -461,6 +557,18 @@ def _sequence_end(source: Source, node: SequenceNode) -> int | None:
 def _alias_end(body: str, target: Node, after: int) -> int:
     start = body.index("*" + str(target.anchor), after)
     return start + 1 + len(str(target.anchor))
+
+
+def reads_as_string(text: str) -> bool:
+    """Whether ``text`` written plain reads back as that string under YAML 1.1 and 1.2 alike
+    (``2024-01-01`` is a date, ``1:20`` a number in 1.1)."""
+    return all(resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG
+               for resolver in _resolvers())
+
+
+@functools.cache
+def _resolvers() -> tuple[VersionedResolver, ...]:
+    return VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2))
 
 
 def _locate(root: Node, source: Source, path: JsonPath, at_key: bool

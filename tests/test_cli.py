@@ -187,8 +187,9 @@ ROUND_TRIPS = {
     "default image": REMOTE_API,
     "default build": LOCAL_API,
     "quoted image": b'services:\n  api:\n    image: "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"\n',
-    "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/$IMAGE_NAME:$IMAGE_TAG-dev\n",
-    "defaults with colons": b"services:\n  api:\n    image: ${REG:-localhost:5000}/api:${TAG:-a:b}-dev\n",
+    "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/api:$IMAGE_TAG-dev\n",
+    "defaults with colons": (b"x-composeswap:\n  image: ${REG:-localhost:5000}/{service}:${TAG:-a:b}-{target}\n"
+                             b"services:\n  api:\n    image: ${REG:-localhost:5000}/api:${TAG:-a:b}-dev\n"),
     "comment and neighbours": (b"services:\n  api:  # ours\n    ports:\n      - \"80:80\"\n"
                                b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev  # dev stage\n"
                                b"    environment:\n      A: b\n"),
@@ -425,10 +426,13 @@ MANAGED = {
                      b"    build:\n      context: ./api\n      target: prod\n"),
     "parked build": (b"services:\n  api:\n    image: postgres:16\n"
                      b"    x-composeswap-build:\n      context: ./api\n      target: prod\n"),
-    "dev tag": b"services:\n  api:\n    image: reg.example.com/api:1.0-dev\n",
-    "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/$IMAGE_NAME:$IMAGE_TAG-dev\n",
-    "default with colons": b"services:\n  api:\n    image: ${REG:-host:5000}/api:${TAG:-1:2}-dev\n",
-    "digest": (b"services:\n  api:\n    image: reg/api:1-dev@sha256:"
+    "template with another tag": b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:1.0-dev\n",
+    "configured template": (b"x-composeswap: {image: 'reg.example.com/{service}:1.0-{target}'}\n"
+                            b"services:\n  api:\n    image: reg.example.com/api:2.1-dev\n"),
+    "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/api:$IMAGE_TAG-dev\n",
+    "default with colons": (b"x-composeswap: {image: '${REG:-host:5000}/{service}:${TAG:-1:2}-{target}'}\n"
+                            b"services:\n  api:\n    image: ${REG:-host:5000}/api:${TAG:-1:2}-dev\n"),
+    "digest": (b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:1-dev@sha256:"
                + b"0" * 64 + b"\n"),
     "dev build": b"services:\n  api:\n    build:\n      context: .\n      target: dev\n",
 }
@@ -452,6 +456,10 @@ UNMANAGED = {
     "dev tag of another target": b"services:\n  api:\n    image: reg/api:1-devel\n",
     "other build target": b"services:\n  api:\n    build:\n      context: .\n      target: prod\n",
     "plain build": b"services:\n  api:\n    build: .\n",
+    "third party with a -dev tag": b"services:\n  api:\n    image: cgr.dev/chainguard/python:latest-dev\n",
+    "another registry, -dev tag": b"services:\n  api:\n    image: reg.example.com/api:1.0-dev\n",
+    "another service's image": b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
+    "another name, bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/$IMAGE_NAME:$IMAGE_TAG-dev\n",
 }
 
 
@@ -666,7 +674,7 @@ def test_complex_service_name_is_named_readably(tmp_path: Path) -> None:
 
 
 def test_service_that_is_an_alias_is_refused_with_its_position(tmp_path: Path) -> None:
-    text = b"x-a: &a\n  image: reg/api:1-dev\nservices:\n  api: *a\n"
+    text = b"x-a: &a\n  image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\nservices:\n  api: *a\n"
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "local")
     assert result.exit_code == 2

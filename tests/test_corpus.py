@@ -1,5 +1,8 @@
 """Every service with its own ``build`` in the awesome-compose corpus goes to remote and back.
 
+A service with both ``image`` and ``build`` already counts as remote (Compose pulls it first):
+``remote`` leaves it as it is, and ``local`` then ``remote`` gives back its bytes.
+
 ``remote SERVICE`` then ``local SERVICE`` gives back the original bytes, or composeswap refuses
 (exit 2, one positioned message per problem, file untouched) exactly where EXPECTED_REFUSALS says.
 Docker Compose is the oracle on the file in between: it accepts the remote form, reads the
@@ -53,6 +56,8 @@ ORACLE_PAIRS = [(file, service) for file, service in BUILT
                 if (file.parent.name, service) not in EXPECTED_REFUSALS
                 and file.parent.name not in COMPOSE_REJECTS_AS_IS]
 HYBRIDS = [(file, service) for file, service in ORACLE_PAIRS if is_hybrid(file, service)]
+LOCAL = [(file, service) for file, service in BUILT if not is_hybrid(file, service)]
+LOCAL_ORACLE_PAIRS = [pair for pair in ORACLE_PAIRS if pair not in HYBRIDS]
 
 
 def pair_id(pair: tuple[Path, str]) -> str:
@@ -111,7 +116,7 @@ def assert_clear_refusal(compose: Path, step: Step) -> None:
 @pytest.fixture(scope="module")
 def round_trips(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], list[Step]]:
     trips = {}
-    for file, service in BUILT:
+    for file, service in LOCAL:
         compose = copy_example(file, tmp_path_factory.mktemp("round-trip"))
         trips[(file.parent.name, service)] = switch(compose, ("remote", service),
                                                     ("local", service))
@@ -125,7 +130,7 @@ def test_corpus_is_complete() -> None:
     assert len(BUILT) >= 30
 
 
-@pytest.mark.parametrize("pair", BUILT, ids=pair_id)
+@pytest.mark.parametrize("pair", LOCAL, ids=pair_id)
 def test_remote_then_local_restores_the_bytes(
         pair: tuple[Path, str], round_trips: dict[tuple[str, str], list[Step]]) -> None:
     file, service = pair
@@ -176,7 +181,7 @@ def template_image(service: str) -> str:
     return f"{ORACLE_ENV['DOCKER_REGISTRY']}/{service}:{ORACLE_ENV['IMAGE_TAG']}-dev"
 
 
-@pytest.mark.parametrize("pair", ORACLE_PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", LOCAL_ORACLE_PAIRS, ids=pair_id)
 def test_docker_compose_reads_the_remote_form_as_remote(
         pair: tuple[Path, str], tmp_path: Path) -> None:
     file, service = pair
@@ -202,10 +207,11 @@ def test_docker_compose_reads_the_remote_form_as_remote(
 # --- local then remote --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("file", FILES_WITH_BUILD, ids=file_id)
+@pytest.mark.parametrize("file", sorted({file for file, _ in LOCAL}), ids=file_id)
 def test_local_then_remote_restores_the_remote_form(file: Path, tmp_path: Path) -> None:
     names = [service for service in services_with_build(file)
-             if (file.parent.name, service) not in EXPECTED_REFUSALS]
+             if (file.parent.name, service) not in EXPECTED_REFUSALS
+             and not is_hybrid(file, service)]
     compose = copy_example(file, tmp_path)
     original = compose.read_bytes()
     assert run(compose.parent, "remote", *names).exit_code == 0
@@ -234,6 +240,17 @@ def test_local_then_remote_unpauses_a_hybrid(pair: tuple[Path, str], tmp_path: P
     assert "build" in local_service
 
     assert run(compose.parent, "remote", service).exit_code == 0
+    assert compose.read_bytes() == original
+
+
+@pytest.mark.parametrize("pair", HYBRIDS, ids=pair_id)
+def test_remote_leaves_a_hybrid_as_it_is(pair: tuple[Path, str], tmp_path: Path) -> None:
+    file, service = pair
+    compose = copy_example(file, tmp_path)
+    original = compose.read_bytes()
+    result = run(compose.parent, "remote", service)
+    assert result.exit_code == 0, result.stderr
+    assert f"nothing to do ({service} already remote)" in result.stderr
     assert compose.read_bytes() == original
 
 
