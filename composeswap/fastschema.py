@@ -9,9 +9,13 @@ It is meant as a fast path in front of ``composeswap.schema``::
     instance = _as_json(document)
     return fastschema.is_valid(COMPOSE_SCHEMA, instance) or _validator(...).is_valid(instance)
 
-Only draft 2020-12 and the keywords of the vendored schemas are understood. `compile_schema`
-raises `UnsupportedSchema` for anything else anywhere in the schema, so a schema refresh that
-starts using a new keyword fails the tests loudly instead of being accepted silently.
+Only draft 2020-12 and the keywords of the vendored schemas are understood, and the check fails
+closed: a subschema with any other keyword (`not`, `if`, an unknown `x-note`, ...) answers False
+for every value, so jsonschema decides wherever it applies. `unhandled_keywords` lists such places;
+the tests require the vendored schemas to have none, so a schema refresh that starts using a new
+keyword fails them loudly rather than silently losing the fast path. `compile_schema` raises
+`UnsupportedSchema` for what falling back cannot make safe: another draft, a reference outside
+the document, a nested `$id`, or a handled keyword with a value of a form it does not check.
 
 Every keyword is checked exactly as jsonschema checks it, with one approximation:
 `unevaluatedProperties` counts only keys declared by the schema itself and the schemas it applies
@@ -38,6 +42,7 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 # Keywords that never make jsonschema reject a value: annotations, containers of definitions,
 # and `format`, which jsonschema asserts only when given a format checker (ours has none).
+# `$id` and `$schema` only at the root: nested, they change how jsonschema reads what is inside.
 IGNORED_KEYWORDS = frozenset({
     "$schema", "$id", "$comment", "$defs", "definitions",
     "title", "description", "default", "deprecated", "examples", "readOnly", "writeOnly",
@@ -53,15 +58,25 @@ class UnsupportedSchema(ValueError):
     """The schema uses something this module does not check exactly: it needs code first."""
 
 
+class Unhandled(NamedTuple):
+    """A keyword the fast check does not implement, and the subschema holding it."""
+
+    location: str  # a JSON pointer such as "#/$defs/service"
+    keyword: str
+
+    def __str__(self) -> str:
+        return f"{self.keyword} at {self.location}"
+
+
 def compile_schema(schema: Mapping[str, Any], audited: bool = False) -> Check:
     """A check that is True only for JSON values jsonschema's validator for `schema` accepts.
 
-    The whole schema is checked for unsupported keywords now, unless `audited` says that was
-    done already; subschemas are compiled on first use, so a small document pays only for the
-    part of a large schema it touches.
+    The whole schema is checked for unsupported forms now (see `UnsupportedSchema`), unless
+    `audited` says that was done already; subschemas are compiled on first use, so a small
+    document pays only for the part of a large schema it touches.
     """
     if not audited:
-        _audit(schema)
+        _check_supported(schema)
     check = _Compiler(schema).compile(schema)
 
     def is_valid(instance: object) -> bool:
@@ -87,12 +102,29 @@ def _compiled(name: str) -> Check:
 
     # The vendored schemas are audited by the tests (test_fastschema.py), not on every run:
     # that walk, which compiles every pattern, would be most of the time a small file takes.
+    # Unhandled keywords need no audit: their subschemas fall back to jsonschema anyway.
     return compile_schema(load_schema(name), audited=True)
 
 
 def keywords_used(schema: Mapping[str, Any]) -> set[str]:
     """Every keyword anywhere in `schema`; property names and definition names are no keywords."""
     return {word for sub, _ in _walk(schema) if isinstance(sub, Mapping) for word in sub}
+
+
+def unhandled_keywords(schema: Mapping[str, Any]) -> list[Unhandled]:
+    """Each keyword in `schema` the fast check does not implement, in the order of locations.
+
+    The subschema holding one always answers False, leaving the value to jsonschema: correct, but
+    slow wherever it applies. Subschemas inside such keywords (`not`, `if`, ...) are listed too.
+    """
+    return sorted(Unhandled(f"#{location}", word) for sub, location in _walk(schema)
+                  if isinstance(sub, Mapping) for word in _unhandled(sub, is_root=not location))
+
+
+def _unhandled(schema: Mapping[str, Any], is_root: bool) -> list[str]:
+    """The keywords of `schema` that the compiled check would not look at."""
+    known = _ROOT_KEYWORDS if is_root else _NESTED_KEYWORDS
+    return [word for word in schema if word not in known]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,18 +191,20 @@ _SHAPES: dict[str, Check] = {
     "exclusiveMaximum": _is_bound,
 }
 HANDLED_KEYWORDS = frozenset(_SHAPES)
+_ROOT_KEYWORDS = HANDLED_KEYWORDS | IGNORED_KEYWORDS
+_NESTED_KEYWORDS = _ROOT_KEYWORDS - {"$id", "$schema"}
 
 
-def _audit(root: Mapping[str, Any]) -> None:
-    """Raise UnsupportedSchema unless every part of `root` is something this module checks."""
+def _check_supported(root: Mapping[str, Any]) -> None:
+    """Raise UnsupportedSchema for anything in `root` a fallback to jsonschema would not cover."""
     if root.get("$schema", DRAFT_2020_12) not in (DRAFT_2020_12, f"{DRAFT_2020_12}#"):
         raise UnsupportedSchema(f"only draft 2020-12 is supported, not {root['$schema']}")
     refs: set[str] = set()
-    for schema, is_root in _walk(root):
+    for schema, location in _walk(root):
         if isinstance(schema, bool):
             continue
         for word, value in schema.items():
-            _audit_keyword(word, value, is_root)
+            _check_keyword(word, value, is_root=not location)
         if "$ref" in schema:
             refs.add(schema["$ref"])
         if "additionalProperties" in schema and not _is_regex(_any_pattern(schema)):
@@ -179,15 +213,15 @@ def _audit(root: Mapping[str, Any]) -> None:
         _resolve(root, ref)
 
 
-def _audit_keyword(word: str, value: object, is_root: bool) -> None:
+def _check_keyword(word: str, value: object, is_root: bool) -> None:
     shape = _SHAPES.get(word)
-    if shape is not None:
-        if not shape(value):
-            raise UnsupportedSchema(f"unsupported value for {word!r}: {value!r}")
-    # A nested $id would move the base of "#/..." references; a nested $schema, the draft.
-    elif not (word.startswith("x-") or word in IGNORED_KEYWORDS and (
-            is_root or word not in ("$id", "$schema"))):
-        raise UnsupportedSchema(f"keyword {word!r} is not supported here")
+    if shape is not None and not shape(value):
+        raise UnsupportedSchema(f"unsupported value for {word!r}: {value!r}")
+    # A nested $id moves the base of the "#/..." references inside it, also where a reference
+    # from outside leads in, so falling back in its own subschema is not enough. A nested
+    # $schema would change the draft of all inside it.
+    if word in ("$id", "$schema") and not is_root:
+        raise UnsupportedSchema(f"keyword {word!r} is only supported at the root")
 
 
 def _any_pattern(schema: Mapping[str, Any]) -> str:
@@ -195,38 +229,50 @@ def _any_pattern(schema: Mapping[str, Any]) -> str:
     return "|".join(schema.get("patternProperties", {}))
 
 
-# How each keyword holding schemas holds them: a mapping of them, a list, or just one.
+# How each keyword holding schemas holds them: a mapping of them, a list, or just one. The
+# applicators of draft 2020-12 that are left to jsonschema are here too, so that an audit sees
+# what is inside them.
 _NESTED = {
     "properties": dict, "patternProperties": dict, "$defs": dict, "definitions": dict,
-    "allOf": list, "anyOf": list, "oneOf": list,
+    "dependentSchemas": dict,
+    "allOf": list, "anyOf": list, "oneOf": list, "prefixItems": list,
     "additionalProperties": object, "unevaluatedProperties": object, "items": object,
+    "not": object, "if": object, "then": object, "else": object, "propertyNames": object,
+    "contains": object, "unevaluatedItems": object,
 }
 
 
-def _walk(root: object) -> Iterator[tuple[Mapping[str, Any] | bool, bool]]:
-    """`root` and every schema nested in it, each with whether it is the root."""
-    pending: list[tuple[object, bool]] = [(root, True)]
+def _walk(root: object) -> Iterator[tuple[Mapping[str, Any] | bool, str]]:
+    """`root` and every schema nested in it, each with its JSON pointer ("" for the root)."""
+    pending: list[tuple[object, str]] = [(root, "")]
     while pending:
-        schema, is_root = pending.pop()
+        schema, location = pending.pop()
         if not isinstance(schema, (dict, bool, Mapping)):
             raise UnsupportedSchema(f"a schema must be a mapping or a boolean, not {schema!r}")
-        yield schema, is_root
+        yield schema, location
         if not isinstance(schema, bool):
-            pending += ((sub, False) for sub in _children(schema))
+            pending += ((sub, f"{location}/{step}") for step, sub in _children(schema))
 
 
-def _children(schema: Mapping[str, Any]) -> Iterator[object]:
-    """The schemas directly inside `schema`, not following `$ref`."""
+def _children(schema: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
+    """The schemas directly inside `schema`, not following `$ref`, each with its pointer step."""
     for word, value in schema.items():
         holder = _NESTED.get(word)
         if holder is dict:
             if not isinstance(value, Mapping):
                 raise UnsupportedSchema(f"{word} must be a mapping, not {value!r}")
-            yield from value.values()
+            yield from ((f"{word}/{_escaped(name)}", sub) for name, sub in value.items())
         elif holder is list:
-            yield from value
+            if not isinstance(value, list):
+                raise UnsupportedSchema(f"{word} must be a list, not {value!r}")
+            yield from ((f"{word}/{index}", sub) for index, sub in enumerate(value))
         elif holder is object:
-            yield value
+            yield word, value
+
+
+def _escaped(name: str) -> str:
+    """`name` as one step of a JSON pointer."""
+    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _resolve(root: Mapping[str, Any], ref: str) -> object:
@@ -267,6 +313,9 @@ class _Compiler:
         if isinstance(schema, bool):
             return _accept if schema else _reject
         assert isinstance(schema, Mapping)
+        if _unhandled(schema, is_root=schema is self._root):
+            # A keyword not checked here might reject the value: only jsonschema can tell.
+            return _reject
         return _all([*self._generic(schema), *self._by_kind(schema)])
 
     def _generic(self, schema: Mapping[str, Any]) -> list[Check]:
@@ -387,13 +436,15 @@ class _Compiler:
     def _is_exact(self, schema: object, visiting: frozenset[str] = frozenset()) -> bool:
         """Whether the compiled `schema` never rejects a value jsonschema accepts.
 
-        Only an incomplete unevaluatedProperties makes a check inexact; a recursive reference is
-        taken as inexact too, which is merely cautious.
+        An incomplete unevaluatedProperties or a keyword left to jsonschema (which makes the
+        check reject every value) makes a check inexact; a recursive reference is taken as
+        inexact too, which is merely cautious.
         """
         if not isinstance(schema, Mapping):
             return True
         if id(schema) not in self._exact:
-            exact = all(self._is_exact(sub, visiting) for sub in _children(schema))
+            exact = not _unhandled(schema, is_root=schema is self._root) and all(
+                self._is_exact(sub, visiting) for _, sub in _children(schema))
             if "unevaluatedProperties" in schema:
                 evaluated = self._evaluated(schema)
                 exact = exact and (evaluated.everything or evaluated.complete)

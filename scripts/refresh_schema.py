@@ -1,12 +1,21 @@
 """Refresh the vendored Compose schema from PyPI.
 
     python scripts/refresh_schema.py [--version VERSION]
+    python scripts/refresh_schema.py --audit-only
 
 Downloads the check-jsonschema wheel (it vendors compose-spec/compose-spec's schema, with the
 upstream licence and sha256), copies the schema byte for byte to schemas/compose-spec.json and
 writes its licence to schemas/LICENSE.compose-spec and
-updates the Version, sha256 and $schema lines of schemas/README.md. Standard library only, so it
-runs before anything is installed. Exits 1 with a message when PyPI cannot be reached.
+updates the Version, sha256 and $schema lines of schemas/README.md. Standard library only (and
+composeswap.fastschema from this checkout, which is too), so it runs before anything is
+installed. Exits 1 with a message when PyPI cannot be reached.
+
+Then it audits the vendored schemas (with --audit-only, it does nothing else): it prints each
+keyword that composeswap's fast schema check (composeswap/fastschema.py) does not implement,
+with where it is. The schemas are written all the same and stay correct, since every subschema
+holding such a keyword is left to jsonschema, but documents that reach it lose the fast path and
+tests/test_fastschema.py fails until the keyword is implemented there. Exits 3 when the audit
+lists anything, 0 when it lists nothing.
 """
 
 from __future__ import annotations
@@ -22,17 +31,26 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, the checkout's composeswap is not importable before it is installed.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from composeswap.fastschema import Unhandled, unhandled_keywords  # noqa: E402
+
 PACKAGE = "check-jsonschema"
 VENDOR = "check_jsonschema/builtin_schemas/vendor"
 SCHEMA_IN_WHEEL = f"{VENDOR}/compose-spec.json"
 SHA256_IN_WHEEL = f"{VENDOR}/sha256/compose-spec.sha256"
 LICENCE_IN_WHEEL = f"{VENDOR}/licenses/LICENSE.compose-spec"
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS = ROOT / "schemas"
+AUDITED = ("compose-spec.json", "composeswap.json")
 SCHEMA_FILE = SCHEMAS / "compose-spec.json"
 README = SCHEMAS / "README.md"
 LICENCE_FILE = SCHEMAS / "LICENSE.compose-spec"
 NETWORK_TROUBLE = re.compile(r"connection|timed out|name resolution|ssl", re.IGNORECASE)
+AUDIT_FOUND_UNHANDLED = 3
 
 
 class RefreshError(Exception):
@@ -57,7 +75,11 @@ class Vendored:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", help=f"{PACKAGE} version to take (default: newest)")
+    parser.add_argument("--audit-only", action="store_true",
+                        help="only list the keywords the fast schema check does not implement")
     args = parser.parse_args(argv)
+    if args.audit_only:
+        return report_audit(audit(SCHEMAS))
     try:
         vendored = fetch(args.version)
         changed = write(vendored)
@@ -67,7 +89,25 @@ def main(argv: list[str] | None = None) -> int:
     state = "updated" if changed else "unchanged"
     print(f"compose-spec.json {state}: {PACKAGE} {vendored.version}, {vendored.draft}")
     print(f"sha256 {vendored.sha256}")
-    return 0
+    return report_audit(audit(SCHEMAS))
+
+
+def audit(folder: Path) -> dict[str, list[Unhandled]]:
+    """Per vendored schema in `folder`, the keywords the fast schema check does not implement."""
+    return {name: unhandled_keywords(json.loads((folder / name).read_text("utf-8")))
+            for name in AUDITED}
+
+
+def report_audit(found: dict[str, list[Unhandled]]) -> int:
+    """Print what `audit` found; the exit status it calls for."""
+    unhandled = [f"{name}: {keyword}" for name, keywords in found.items() for keyword in keywords]
+    if not unhandled:
+        print("fast schema check: every keyword of the vendored schemas is implemented")
+        return 0
+    print("fast schema check: these keywords are not implemented, so jsonschema checks the "
+          "subschemas holding them (slowly); implement them in composeswap/fastschema.py:",
+          *unhandled, sep="\n  ", file=sys.stderr)
+    return AUDIT_FOUND_UNHANDLED
 
 
 def fetch(version: str | None) -> Vendored:

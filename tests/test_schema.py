@@ -332,3 +332,21 @@ def test_refresh_says_so_when_pypi_cannot_be_reached(
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(refresh.RefreshError, match="PyPI could not be reached"):
         refresh.download("check-jsonschema", tmp_path)
+
+
+def test_refresh_audits_the_vendored_schemas_on_request(
+    refresh: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refresh.main(["--audit-only"]) == 0
+    assert "every keyword of the vendored schemas is implemented" in capsys.readouterr().out
+
+
+def test_refresh_lists_each_keyword_the_fast_check_leaves_to_jsonschema(
+    refresh: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "compose-spec.json").write_text('{"properties": {"a": {"not": {}}}}', "utf-8")
+    (tmp_path / "composeswap.json").write_text('{"dependentRequired": {}}', "utf-8")
+    assert refresh.report_audit(refresh.audit(tmp_path)) == refresh.AUDIT_FOUND_UNHANDLED
+    report = capsys.readouterr().err
+    assert "compose-spec.json: not at #/properties/a" in report
+    assert "composeswap.json: dependentRequired at #" in report
