@@ -140,10 +140,10 @@ def _pause_policy(document: Document, service: Service, read: Effective) -> Swit
 def _switch_form(document: Document, service: Service, read: Effective, mode: Mode,
                  overrides: Overrides) -> Switch:
     new, old = mode.key, mode.opposite.key
-    _refuse_merged(document, service, read, old)
     restored = _restore(document, service, read, mode)
     if restored is not None:
         return restored
+    _refuse_merged(document, service, read, old)
     wanted = config.settings(service.name, document.data, overrides)
     value = _value(mode, wanted)
     summary = _describe(mode, wanted)
@@ -188,6 +188,7 @@ def _restore(document: Document, service: Service, read: Effective,
         return Switch(service.name, mode, tuple(steps), f"restored its paused '{new}'",
                       restores=True)
     if SAVED + new in entries:
+        _refuse_merged(document, service, read, old)
         drop = (Delete(old),) if old in entries else ()
         return Switch(service.name, mode, (*drop, *unmask, Rename(SAVED + new, new)),
                       f"restored its own '{new}'", restores=True)

@@ -149,10 +149,16 @@ def _renamed(document: Document, service: Service, entry: Entry, new_key: str) -
 
 
 def _editable(document: Document, service: Service, key: str) -> Entry:
+    """An entry whose text may be replaced or deleted: no alias elsewhere reads from it."""
     entry = service.entries[key]
     if entry.aliased:
         raise _layout_error(document, service, entry, f"has an anchor (&{entry.anchor}) that "
                             "another part of the file uses through an alias")
+    used = document.anchors_used_elsewhere(("services", service.name, key))
+    if used:
+        raise _layout_error(document, service, entry, "defines the anchor "
+                            f"{', '.join('&' + name for name in used)} that another part of the "
+                            "file uses through an alias")
     return _own_line(document, service, entry)
 
 
