@@ -435,3 +435,23 @@ def test_a_dependency_on_an_undefined_service_is_reported(tmp_path: Path, text: 
     result = validated(tmp_path, text)
     assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
     assert result.exit_code == (2 if expected else 0)
+
+
+PROVIDERS = {
+    "a provider instead of an image": (b"services:\n  db:\n    provider:\n      type: cloud\n"
+                                       b"      options: {size: 256, tags: [a, b]}\n", []),
+    "a provider without its type": (b"services:\n  db:\n    provider:\n      options: {a: b}\n",
+                                    ["compose.yaml:4:7: error: services.db.provider: missing "
+                                     "required key 'type'"]),
+    "neither, nor a provider": (b"services:\n  db:\n    ports: ['80']\n",
+                                ["compose.yaml:2:3: error: services.db: has neither 'image' nor "
+                                 "'build'; Compose needs one"]),
+}
+
+
+@pytest.mark.parametrize("text, expected", PROVIDERS.values(), ids=PROVIDERS.keys())
+def test_a_service_set_up_by_a_provider_needs_no_image(tmp_path: Path, text: bytes,
+                                                       expected: list[str]) -> None:
+    result = validated(tmp_path, text)
+    assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
+    assert result.exit_code == (2 if expected else 0)
