@@ -534,6 +534,42 @@ def test_remote_or_variable_contexts_need_no_folder(tmp_path: Path, context: str
     assert compose.read_bytes() == REMOTE_API
 
 
+@pytest.mark.parametrize("context", ["~/src/api", "~src/api"])
+def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str) -> None:
+    # Compose reads '~' as $HOME, and '~src' as $HOME/src (not the home of a user 'src').
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    compose = project(tmp_path / "stack", REMOTE_API)
+    result = run(tmp_path / "stack", "local", "api", "--context", f"api={context}")
+    assert result.exit_code == 0, result.stderr
+    assert f"    build:\n      context: {context}\n".encode() in compose.read_bytes()
+
+
+def test_a_context_in_the_home_folder_from_the_settings_is_found_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    compose = project(tmp_path / "stack", b"x-composeswap:\n  context: ~/src/{service}\n"
+                      + REMOTE_API)
+    result = run(tmp_path / "stack", "local")
+    assert result.exit_code == 0, result.stderr
+    assert b"      context: ~/src/api\n" in compose.read_bytes()
+
+
+def test_a_missing_context_in_the_home_folder_says_where_it_was_looked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "stack" / "src" / "api").mkdir(parents=True)  # beside the file does not count
+    compose = project(tmp_path / "stack", REMOTE_API)
+    result = run(tmp_path / "stack", "local", "api", "--context", "api=~/src/api")
+    assert result.exit_code == 2
+    assert result.stderr == (f"compose.yaml:2:3: error: services.api: source folder ~/src/api "
+                             f"does not exist (resolved from {tmp_path / 'home'}); check it out "
+                             "there, or pass --context api=PATH\n")
+    assert compose.read_bytes() == REMOTE_API
+
+
 # --- unknown services and malformed options -----------------------------------------------------
 
 
