@@ -247,11 +247,7 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
                 raise fail(file, "'services' must be a mapping of service names to services",
                            line=line, column=column, where="services")
             for service_key, service_value in value.value:
-                if service_key.tag != _STR_TAG:
-                    line, column = _mark(source, service_key)
-                    written = source.body[service_key.start_mark.index:service_key.end_mark.index]
-                    raise fail(file, f"a service name must be a string, not {written.strip()!r}",
-                               line=line, column=column, where="services")
+                _require_string(source, file, service_key, "a service name", "services")
                 if not isinstance(service_value, MappingNode):
                     line, column = _mark(source, service_value, service_key)
                     raise fail(file, "a service must be a mapping of keys such as image and build",
@@ -260,6 +256,17 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
     line, column = _mark(source, root)
     raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
                line=line, column=column)
+
+
+def _require_string(source: Source, file: str, key: Node, what: str, where: str) -> None:
+    """Compose refuses a mapping key that YAML reads as anything but a string (``1.5``, ``null``,
+    ``true``, ``[a]``): say so at the key, before anything takes the key for a string."""
+    if key.tag == _STR_TAG:
+        return
+    line, column = _mark(source, key)
+    written = source.body[key.start_mark.index:key.end_mark.index].strip() or "null"  # '?' alone
+    raise fail(file, f"{what} must be a string, not {written!r}", line=line, column=column,
+               where=where)
 
 
 def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int]:
@@ -332,6 +339,7 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
     own = {}
     for entry_key, entry_value in node.value:
         if not _is_merge(entry_key):
+            _require_string(source, file, entry_key, "a key of a service", f"services.{key.value}")
             entry = _entry(source, entry_key, entry_value, node.flow_style is True, refs)
             own[entry.key] = entry
     return Service(

@@ -92,6 +92,16 @@ def alias_bomb(levels: int, width: int) -> bytes:
     return b"\n".join(lines) + b"\nservices:\n  api:\n" + DEV_API
 
 
+def non_string_key(key: bytes, column: int, written: str, unvalidated: bool = False) -> Case:
+    """A key of the service api that YAML reads as something else than a string."""
+    message = (f"compose.yaml:4:{column}: error: services.api: a key of a service must be a "
+               f"string, not {written!r}",)
+    text = b"services:\n  api:\n" + DEV_API + b"    " + key + b": x\n"
+    if unvalidated:
+        return Case(text, message, (LOCAL, REMOTE), after=("--no-validate",))
+    return Case(text, message)
+
+
 CASES: dict[str, Case] = {
     # --- which file
     "no compose file in the folder": Case(None, (
@@ -182,6 +192,17 @@ CASES: dict[str, Case] = {
         b"services:\n  api:\n    ports: ['80:80']\n",
         ("compose.yaml:2:3: error: services.api: has neither 'image' nor 'build'; Compose "
          "needs one",)),
+    # Compose refuses them; with --no-validate nothing else stops them before they are taken
+    # for strings.
+    "a number as a key of a service": non_string_key(b"1.5", 5, "1.5"),
+    "a number as a key of a service, unvalidated": non_string_key(b"1.5", 5, "1.5", True),
+    "null as a key of a service": non_string_key(b"null", 5, "null"),
+    "null as a key of a service, unvalidated": non_string_key(b"null", 5, "null", True),
+    "a boolean as a key of a service": non_string_key(b"true", 5, "true"),
+    "a boolean as a key of a service, unvalidated": non_string_key(b"true", 5, "true", True),
+    "a sequence as a key of a service": non_string_key(b"? [a]\n    ", 7, "[a]"),
+    "a sequence as a key of a service, unvalidated": non_string_key(b"? [a]\n    ", 7, "[a]",
+                                                                    True),
     # --- x-composeswap
     "invalid top-level x-composeswap": Case(
         b"x-composeswap:\n  imgae: reg/{service}:1-{target}\nservices:\n  api:\n" + DEV_API,
