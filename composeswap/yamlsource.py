@@ -34,6 +34,8 @@ from composeswap.text import Source
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_NULL_TAG = "tag:yaml.org,2002:null"
 # Far above any real compose file (10,000 services of 100 values each), far below a hang.
 EXPANDED_NODES_LIMIT = 1_000_000
 
@@ -158,10 +160,10 @@ def _nodes(text: str) -> Node | None:
 def _compose(source: Source, file: str) -> MappingNode:
     root = _read_nodes(source, file)
     if root is None:
-        raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
+        raise fail(file, "the file is empty: Docker Compose refuses an empty compose file")
     if not isinstance(root, MappingNode):
         line, column = _mark(source, root)
-        raise fail(file, "the top level must be a mapping with a 'services' key",
+        raise fail(file, "the top level must be a mapping of keys such as services and networks",
                    line=line, column=column)
     return root
 
@@ -240,6 +242,7 @@ def _odd_break(source: Source, error: MarkedYAMLError, file: str) -> Composeswap
 
 
 def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
+    """The top-level 'services' mapping, or an empty one when the file has none."""
     for key, value in root.value:
         if key.value == "services":
             if not isinstance(value, MappingNode):
@@ -253,9 +256,25 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
                     raise fail(file, "a service must be a mapping of keys such as image and build",
                                line=line, column=column, where=f"services.{service_key.value}")
             return value
-    line, column = _mark(source, root)
-    raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
-               line=line, column=column)
+    if not any(_counts(key, value) for key, value in root.value):
+        line, column = _mark(source, root)
+        raise fail(file, "nothing here Docker Compose reads ('version' is ignored, an empty "
+                   "'include' adds nothing): it refuses the file as empty",
+                   line=line, column=column)
+    # Compose accepts a file without services (only networks, say, or an include): it has none
+    # to switch.
+    return MappingNode(_MAP_TAG, [], root.start_mark, root.start_mark)
+
+
+def _counts(key: Node, value: Node) -> bool:
+    """Whether Compose finds something in a top-level key: it drops 'version', and an 'include'
+    of nothing, before it refuses what is left if that is nothing."""
+    if key.value == "version":
+        return False
+    if key.value == "include":
+        return not (isinstance(value, SequenceNode) and not value.value
+                    or isinstance(value, ScalarNode) and value.tag == _NULL_TAG)
+    return True
 
 
 def _require_string(source: Source, file: str, key: Node, what: str, where: str) -> None:

@@ -133,11 +133,9 @@ CASES: dict[str, Case] = {
          "(some read a line break): replace it with a space or remove it",)),
     # --- YAML
     "an empty file": Case(b"", (
-        "compose.yaml: error: the file is empty: a compose file needs a top-level 'services' "
-        "mapping",)),
+        "compose.yaml: error: the file is empty: Docker Compose refuses an empty compose file",)),
     "comments only": Case(b"# services:\n#   api:\n", (
-        "compose.yaml: error: the file is empty: a compose file needs a top-level 'services' "
-        "mapping",)),
+        "compose.yaml: error: the file is empty: Docker Compose refuses an empty compose file",)),
     "a YAML syntax error (unclosed flow)": Case(
         b"services:\n  api:\n    ports: [80\n" + DEV_API,
         ("compose.yaml:4:10: error: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts at 3:12)",)),
@@ -176,12 +174,18 @@ CASES: dict[str, Case] = {
         own_process=True),
     # --- shape of a compose file
     "a list at the top level": Case(b"- services:\n    api: {}\n", (
-        "compose.yaml:1:1: error: the top level must be a mapping with a 'services' key",)),
+        "compose.yaml:1:1: error: the top level must be a mapping of keys such as services and "
+        "networks",)),
     "a scalar at the top level": Case(b"services\n", (
-        "compose.yaml:1:1: error: the top level must be a mapping with a 'services' key",)),
-    "no services": Case(b"name: demo\nvolumes: {}\n", (
-        "compose.yaml:1:1: error: no top-level 'services' mapping: this does not look like a "
-        "compose file",)),
+        "compose.yaml:1:1: error: the top level must be a mapping of keys such as services and "
+        "networks",)),
+    # Compose ignores 'version' and an include of nothing, then refuses an empty file.
+    "nothing but version and an empty include": Case(b"version: '3'\ninclude: []\n", (
+        "compose.yaml:1:1: error: nothing here Docker Compose reads ('version' is ignored, an "
+        "empty 'include' adds nothing): it refuses the file as empty",)),
+    "an empty mapping": Case(b"{}\n", (
+        "compose.yaml:1:1: error: nothing here Docker Compose reads ('version' is ignored, an "
+        "empty 'include' adds nothing): it refuses the file as empty",)),
     "services a list": Case(b"services:\n  - api\n", (
         "compose.yaml:2:3: error: services: 'services' must be a mapping of service names to "
         "services",)),

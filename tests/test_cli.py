@@ -645,7 +645,7 @@ INVALID = {
                       "compose.yaml:4:5: error: invalid YAML: found duplicate key"),
     "two documents": (b"services: {}\n---\nservices: {}\n", "compose.yaml:2:1: error: "),
     "top level list": (b"- services\n", "compose.yaml:1:1: error: "),
-    "no services": (b"name: demo\n", "compose.yaml:1:1: error: "),
+    "nothing but version": (b"version: '3'\n", "compose.yaml:1:1: error: "),
     "services list": (b"services: [api]\n", "compose.yaml:1:11: error: services: "),
     "service scalar": (b"services:\n  api: nginx\n", "compose.yaml:2:8: error: services.api: "),
     "neither image nor build": (b"services:\n  api:\n    x-composeswap: {}\n",

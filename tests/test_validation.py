@@ -455,3 +455,31 @@ def test_a_service_set_up_by_a_provider_needs_no_image(tmp_path: Path, text: byt
     result = validated(tmp_path, text)
     assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
     assert result.exit_code == (2 if expected else 0)
+
+
+WITHOUT_SERVICES = {
+    "networks only": b"networks:\n  front: {}\n",
+    "an include only": b"include:\n  - other.yaml\n",
+    "a name, a version and settings": b"name: demo\nversion: '3'\nx-composeswap: {target: dev}\n",
+}
+
+
+@pytest.mark.parametrize("text", WITHOUT_SERVICES.values(), ids=WITHOUT_SERVICES.keys())
+def test_a_file_without_services_is_valid_as_for_docker_compose(tmp_path: Path,
+                                                                text: bytes) -> None:
+    (tmp_path / "other.yaml").write_bytes(b"services:\n  web:\n    image: nginx:1.27\n")
+    result = validated(tmp_path, text)
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
+    assert compose_config(tmp_path / "compose.yaml", "-q").returncode == 0
+
+
+@pytest.mark.parametrize("command", ["local", "remote"])
+def test_a_file_without_services_has_nothing_to_switch(tmp_path: Path, command: str) -> None:
+    text = WITHOUT_SERVICES["networks only"]
+    (tmp_path / "compose.yaml").write_bytes(text)
+    result = run(tmp_path, command)
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: nothing to do\n")
+    named = run(tmp_path, command, "api")
+    assert (named.exit_code, named.stderr) == (
+        2, "compose.yaml: error: no service 'api'; services in this file: none\n")
+    assert (tmp_path / "compose.yaml").read_bytes() == text
