@@ -14,6 +14,7 @@ nodes for what both accept (tests/test_parsers.py).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -94,9 +95,10 @@ def _fast_compose(text: str) -> Node | None:
     """The text's node tree from libyaml's events, or None when libyaml is not there or refuses
     the text (or the text is empty).
 
-    Text with a tab goes to the pure parser: libyaml takes a tab after ':' as a separator where
-    the pure parser refuses it, and a file must not be read one way here and another there. So
-    does text with a directive: the pure parser reads a ``%YAML 1.1`` document by 1.1's rules.
+    Text that still holds a tab once the tabs between tokens are spaces (see _spaced_tabs) goes
+    to the pure parser: libyaml reads a tab inside an unquoted value that the pure parser
+    refuses, and a file must not be read one way here and another there. So does text with a
+    directive: the pure parser reads a ``%YAML 1.1`` document by 1.1's rules.
     """
     if not FAST or "\t" in text or text.startswith("%") or "\n%" in text:
         return None
@@ -152,9 +154,122 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
 
 def _nodes(text: str) -> Node | None:
     """The text's node tree: from libyaml's events when it reads the text, else from the pure
-    parser, whose YAMLError explains what is wrong."""
-    root: Node | None = _fast_compose(text) or _yaml().compose(text)
+    parser, whose YAMLError explains what is wrong.
+
+    Both read a tab that only separates tokens as the space YAML takes it for (see
+    _spaced_tabs); a tab that turns out to be part of a value is read as written.
+    """
+    readable, spaced = _spaced_tabs(text)
+    root: Node | None = _fast_compose(readable) or _yaml().compose(readable)
+    in_values = _runs_in_values(root, text, spaced) if spaced else []
+    if in_values:
+        # With tabs, only the pure parser reads the text (see _fast_compose).
+        root = _yaml().compose(_written_back(readable, text, in_values))
     return root
+
+
+Run = tuple[int, int]  # start and end of a run of blanks
+
+
+def _spaced_tabs(text: str) -> tuple[str, list[Run]]:
+    """The text with each run of blanks that holds a tab and follows a token on its line
+    written with spaces, and those runs.
+
+    YAML reads such a tab as a space (after ``image:``, before ``#``, at the end of a line), and
+    so does Compose; the pure parser refuses it outside flow collections. A space in its place
+    keeps every offset, so positions still point into the text as written. Left as they are: a
+    tab that indents, or follows a '-', '?' or a line's leading ':' (Compose refuses those, as it
+    may be indentation for what follows).
+    """
+    if "\t" not in text:
+        return text, []
+    pieces, runs, done = [], [], 0
+    tab = text.find("\t")
+    while tab >= 0:
+        start, end = _blank_run(text, tab)
+        if _follows_token(text, start):
+            pieces += [text[done:start], text[start:end].replace("\t", " ")]
+            runs.append((start, end))
+            done = end
+        tab = text.find("\t", end)
+    return "".join(pieces) + text[done:], runs
+
+
+def _blank_run(text: str, index: int) -> Run:
+    start, end = index, index + 1
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return start, end
+
+
+def _follows_token(text: str, start: int) -> bool:
+    """Whether the blanks at ``start`` come after a token on their line, other than a block
+    indicator: a '-' or '?' that opens an entry, or a ':' that opens its line."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    if start == line_start:
+        return False
+    before = text[start - 1]
+    if before in "-?" and (start - 1 == line_start or text[start - 2] in " \t"):
+        return False
+    return not (before == ":" and not text[line_start:start - 1].strip(" \t"))
+
+
+def _runs_in_values(root: Node | None, text: str, runs: list[Run]) -> list[Run]:
+    """The spaced runs that are part of a value: inside a quoted scalar or a block scalar's
+    lines, or inside a plain scalar but for the end of one of its lines (which YAML drops)."""
+    starts = [start for start, _ in runs]
+    found: list[Run] = []
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: walked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            found += _runs_in_scalar(node, text, runs, starts)
+        else:
+            stack.extend(_children(node))
+    return sorted(found)
+
+
+# Anchors and tags, with the blanks, line breaks and comments after them.
+_PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+(?:#[^\r\n]*)?)*)*")
+
+
+def _runs_in_scalar(node: ScalarNode, text: str, runs: list[Run], starts: list[int]
+                    ) -> list[Run]:
+    # A node's mark includes its anchor and tag, which the value follows.
+    properties = _PROPERTIES.match(text, node.start_mark.index)
+    assert properties is not None  # the pattern matches the empty text too
+    first = properties.end()
+    end = int(node.end_mark.index)
+    if node.style in ("|", ">"):  # its value starts on the line after the header
+        first = _line_end(text, first)
+    found = []
+    index = bisect.bisect_left(starts, first)
+    while index < len(runs) and runs[index][0] < end:
+        start, run_end = runs[index]
+        if node.style or text[run_end:run_end + 1] not in ("\r", "\n"):
+            found.append((start, run_end))
+        index += 1
+    return found
+
+
+def _line_end(text: str, index: int) -> int:
+    ends = [found for found in (text.find("\n", index), text.find("\r", index)) if found >= 0]
+    return min(ends, default=len(text))
+
+
+def _written_back(readable: str, text: str, runs: list[Run]) -> str:
+    """``readable`` with the given runs as ``text`` writes them."""
+    pieces, done = [], 0
+    for start, end in runs:
+        pieces += [readable[done:start], text[start:end]]
+        done = end
+    return "".join(pieces) + readable[done:]
 
 
 def _compose(source: Source, file: str) -> MappingNode:
@@ -207,8 +322,9 @@ def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapErr
     if "expected a single document" in str(error.context):
         problem = "several YAML documents in one file: composeswap edits single-document files"
     if "found character '\\t'" in problem:
-        problem = ("a tab character where this YAML reader needs spaces (to indent, and around "
-                   "':' and '#'): replace it with spaces")
+        problem = ("a tab character where this YAML reader takes none (to indent, after a '-' "
+                   "or '?', or inside an unquoted value): replace it with spaces, or quote the "
+                   "value")
     elif str(error.context).startswith(("while parsing", "while scanning")) \
             and error.context_mark and error.problem_mark \
             and error.context_mark.index != error.problem_mark.index:

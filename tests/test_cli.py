@@ -129,9 +129,10 @@ def test_python_m_error_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize("tab", ["", "\t"], ids=["libyaml", "pure parser"])
 def test_an_anchor_defined_again_is_no_warning(tmp_path: Path, tab: str) -> None:
     # YAML and Compose allow it (later aliases mean the new one); ruamel.yaml would warn.
+    # A tab in a quoted value sends the file to the pure parser.
     text = (b"x-a: &a one\nx-b: &a two\nservices:\n  api:\n"
             b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    labels:\n"
-            b"      tag: *a  #" + tab.encode() + b"\n")
+            b"      tag: *a\n      other: '" + tab.encode() + b"'\n")
     project(tmp_path, text, "api")
     done = python_m(tmp_path, "local", "--diff")
     assert done.returncode == 0, done.stderr
@@ -196,6 +197,11 @@ ROUND_TRIPS = {
                              b"      dockerfile: Dockerfile.dev\n      target: dev\n"),
     "short build": b"services:\n  api:\n    build: ./api\n    x-composeswap: {}\n",
     "three services": STACK,
+    "tabs YAML reads as spaces": (b"services:\n  api:\t# ours\n"
+                                  b"    image:\t${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\t# dev\n"
+                                  b"    ports: ['80:80']\t\n"),
+    "a build with tabs": (b"services:\n  api:\n    build:\t# checkout\n      context: ./api\t\n"
+                          b"      target: dev\t# stage\n    labels: {a: 'tab\there'}\n"),
 }
 
 
