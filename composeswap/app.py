@@ -106,17 +106,25 @@ _REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
 
 
 def _check_contexts(document: Document, decided: Plan, folder: str) -> None:
-    """A build context composeswap writes must exist, unless it is a URL or uses variables."""
+    """A build context composeswap writes must exist, unless it is a URL or uses variables.
+
+    Compose reads a leading '~' as the home folder, so the folder is looked for there; the
+    file keeps the '~' as written.
+    """
     problems = []
     for switch in decided.switches:
         context = switch.new_context
-        if context is None or _REMOTE_CONTEXT.search(context) \
-                or os.path.isdir(os.path.join(folder, context)):
+        if context is None or _REMOTE_CONTEXT.search(context):
+            continue
+        # Compose takes all that follows '~' from the home folder: '~x/y' is $HOME/x/y.
+        base, relative = (os.path.expanduser("~"), context[1:].lstrip("/")) \
+            if context.startswith("~") else (folder, context)
+        if os.path.isdir(os.path.join(base, relative)):
             continue
         service = document.services[switch.service]
         problems.append(Problem(
             document.file,
-            f"source folder {context} does not exist (resolved from {os.path.abspath(folder)}); "
+            f"source folder {context} does not exist (resolved from {os.path.abspath(base)}); "
             f"check it out there, or pass --context {switch.service}=PATH",
             service.line, service.column + 1, f"services.{switch.service}",
         ))

@@ -20,8 +20,9 @@ Finding = tuple[JsonPath, str, bool]
 Named = Iterator[tuple[JsonPath, str]]  # where a name is written, and the name
 
 _OTHER_SERVICE = "which is not a service in this file"
-# A short volume that starts with a path, not a volume's name: ./x, /x, ~/x, C:\x.
-_PATH = re.compile(r"[./~]|[A-Za-z]:[\\/]")
+# A short volume that starts with a path, not a volume's name: ./x, /x, ~/x, C:\x, and
+# \\.\pipe\x or \\host\share (Compose reads any source opening with two backslashes as a path).
+_PATH = re.compile(r"[./~]|\\\\|[A-Za-z]:[\\/]")
 
 
 def undefined(data: Mapping[str, Any]) -> Iterator[Finding]:

@@ -68,8 +68,10 @@ def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
     if not isinstance(services, Mapping):
         return
     for name, service in services.items():
-        # A service that extends another may take its image or build from it.
-        if isinstance(service, Mapping) and not {"image", "build", "extends"} & service.keys():
+        # A service that extends another may take its image or build from it; one with a
+        # provider is set up by that provider, not run from an image.
+        if isinstance(service, Mapping) and \
+                not {"image", "build", "extends", "provider"} & service.keys():
             yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
     yield from references.undefined(data)
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))

@@ -14,6 +14,7 @@ nodes for what both accept (tests/test_parsers.py).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,8 @@ from composeswap.text import Source
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _RESET_TAG, _OVERRIDE_TAG = "!reset", "!override"
 _NO_TAGS: Mapping[JsonPath, str] = MappingProxyType({})
 # Far above any real compose file (10,000 services of 100 values each), far below a hang.
@@ -95,9 +98,10 @@ def _fast_compose(text: str) -> Node | None:
     """The text's node tree from libyaml's events, or None when libyaml is not there or refuses
     the text (or the text is empty).
 
-    Text with a tab goes to the pure parser: libyaml takes a tab after ':' as a separator where
-    the pure parser refuses it, and a file must not be read one way here and another there. So
-    does text with a directive: the pure parser reads a ``%YAML 1.1`` document by 1.1's rules.
+    Text that still holds a tab once the tabs between tokens are spaces (see _spaced_tabs) goes
+    to the pure parser: libyaml reads a tab inside an unquoted value that the pure parser
+    refuses, and a file must not be read one way here and another there. So does text with a
+    directive: the pure parser reads a ``%YAML 1.1`` document by 1.1's rules.
     """
     if not FAST or "\t" in text or text.startswith("%") or "\n%" in text:
         return None
@@ -162,18 +166,131 @@ def _document(file: str, source: Source, root: Node, refs: Mapping[int, int],
 
 def _nodes(text: str) -> Node | None:
     """The text's node tree: from libyaml's events when it reads the text, else from the pure
-    parser, whose YAMLError explains what is wrong."""
-    root: Node | None = _fast_compose(text) or _yaml().compose(text)
+    parser, whose YAMLError explains what is wrong.
+
+    Both read a tab that only separates tokens as the space YAML takes it for (see
+    _spaced_tabs); a tab that turns out to be part of a value is read as written.
+    """
+    readable, spaced = _spaced_tabs(text)
+    root: Node | None = _fast_compose(readable) or _yaml().compose(readable)
+    in_values = _runs_in_values(root, text, spaced) if spaced else []
+    if in_values:
+        # With tabs, only the pure parser reads the text (see _fast_compose).
+        root = _yaml().compose(_written_back(readable, text, in_values))
     return root
+
+
+Run = tuple[int, int]  # start and end of a run of blanks
+
+
+def _spaced_tabs(text: str) -> tuple[str, list[Run]]:
+    """The text with each run of blanks that holds a tab and follows a token on its line
+    written with spaces, and those runs.
+
+    YAML reads such a tab as a space (after ``image:``, before ``#``, at the end of a line), and
+    so does Compose; the pure parser refuses it outside flow collections. A space in its place
+    keeps every offset, so positions still point into the text as written. Left as they are: a
+    tab that indents, or follows a '-', '?' or a line's leading ':' (Compose refuses those, as it
+    may be indentation for what follows).
+    """
+    if "\t" not in text:
+        return text, []
+    pieces, runs, done = [], [], 0
+    tab = text.find("\t")
+    while tab >= 0:
+        start, end = _blank_run(text, tab)
+        if _follows_token(text, start):
+            pieces += [text[done:start], text[start:end].replace("\t", " ")]
+            runs.append((start, end))
+            done = end
+        tab = text.find("\t", end)
+    return "".join(pieces) + text[done:], runs
+
+
+def _blank_run(text: str, index: int) -> Run:
+    start, end = index, index + 1
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return start, end
+
+
+def _follows_token(text: str, start: int) -> bool:
+    """Whether the blanks at ``start`` come after a token on their line, other than a block
+    indicator: a '-' or '?' that opens an entry, or a ':' that opens its line."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    if start == line_start:
+        return False
+    before = text[start - 1]
+    if before in "-?" and (start - 1 == line_start or text[start - 2] in " \t"):
+        return False
+    return not (before == ":" and not text[line_start:start - 1].strip(" \t"))
+
+
+def _runs_in_values(root: Node | None, text: str, runs: list[Run]) -> list[Run]:
+    """The spaced runs that are part of a value: inside a quoted scalar or a block scalar's
+    lines, or inside a plain scalar but for the end of one of its lines (which YAML drops)."""
+    starts = [start for start, _ in runs]
+    found: list[Run] = []
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: walked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            found += _runs_in_scalar(node, text, runs, starts)
+        else:
+            stack.extend(_children(node))
+    return sorted(found)
+
+
+# Anchors and tags, with the blanks, line breaks and comments after them.
+_PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+(?:#[^\r\n]*)?)*)*")
+
+
+def _runs_in_scalar(node: ScalarNode, text: str, runs: list[Run], starts: list[int]
+                    ) -> list[Run]:
+    # A node's mark includes its anchor and tag, which the value follows.
+    properties = _PROPERTIES.match(text, node.start_mark.index)
+    assert properties is not None  # the pattern matches the empty text too
+    first = properties.end()
+    end = int(node.end_mark.index)
+    if node.style in ("|", ">"):  # its value starts on the line after the header
+        first = _line_end(text, first)
+    found = []
+    index = bisect.bisect_left(starts, first)
+    while index < len(runs) and runs[index][0] < end:
+        start, run_end = runs[index]
+        if node.style or text[run_end:run_end + 1] not in ("\r", "\n"):
+            found.append((start, run_end))
+        index += 1
+    return found
+
+
+def _line_end(text: str, index: int) -> int:
+    ends = [found for found in (text.find("\n", index), text.find("\r", index)) if found >= 0]
+    return min(ends, default=len(text))
+
+
+def _written_back(readable: str, text: str, runs: list[Run]) -> str:
+    """``readable`` with the given runs as ``text`` writes them."""
+    pieces, done = [], 0
+    for start, end in runs:
+        pieces += [readable[done:start], text[start:end]]
+        done = end
+    return "".join(pieces) + readable[done:]
 
 
 def _compose(source: Source, file: str) -> MappingNode:
     root = _read_nodes(source, file)
     if root is None:
-        raise fail(file, "the file is empty: a compose file needs a top-level 'services' mapping")
+        raise fail(file, "the file is empty: Docker Compose refuses an empty compose file")
     if not isinstance(root, MappingNode):
         line, column = _mark(source, root)
-        raise fail(file, "the top level must be a mapping with a 'services' key",
+        raise fail(file, "the top level must be a mapping of keys such as services and networks",
                    line=line, column=column)
     return root
 
@@ -217,8 +334,9 @@ def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapErr
     if "expected a single document" in str(error.context):
         problem = "several YAML documents in one file: composeswap edits single-document files"
     if "found character '\\t'" in problem:
-        problem = ("a tab character where this YAML reader needs spaces (to indent, and around "
-                   "':' and '#'): replace it with spaces")
+        problem = ("a tab character where this YAML reader takes none (to indent, after a '-' "
+                   "or '?', or inside an unquoted value): replace it with spaces, or quote the "
+                   "value")
     elif str(error.context).startswith(("while parsing", "while scanning")) \
             and error.context_mark and error.problem_mark \
             and error.context_mark.index != error.problem_mark.index:
@@ -252,6 +370,7 @@ def _odd_break(source: Source, error: MarkedYAMLError, file: str) -> Composeswap
 
 
 def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
+    """The top-level 'services' mapping, or an empty one when the file has none."""
     for key, value in root.value:
         if key.value == "services":
             if not isinstance(value, MappingNode):
@@ -259,19 +378,42 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
                 raise fail(file, "'services' must be a mapping of service names to services",
                            line=line, column=column, where="services")
             for service_key, service_value in value.value:
-                if service_key.tag != _STR_TAG:
-                    line, column = _mark(source, service_key)
-                    written = source.body[service_key.start_mark.index:service_key.end_mark.index]
-                    raise fail(file, f"a service name must be a string, not {written.strip()!r}",
-                               line=line, column=column, where="services")
+                _require_string(source, file, service_key, "a service name", "services")
                 if not isinstance(service_value, MappingNode):
                     line, column = _mark(source, service_value, service_key)
                     raise fail(file, "a service must be a mapping of keys such as image and build",
                                line=line, column=column, where=f"services.{service_key.value}")
             return value
-    line, column = _mark(source, root)
-    raise fail(file, "no top-level 'services' mapping: this does not look like a compose file",
-               line=line, column=column)
+    if not any(_counts(key, value) for key, value in root.value):
+        line, column = _mark(source, root)
+        raise fail(file, "nothing here Docker Compose reads ('version' is ignored, an empty "
+                   "'include' adds nothing): it refuses the file as empty",
+                   line=line, column=column)
+    # Compose accepts a file without services (only networks, say, or an include): it has none
+    # to switch.
+    return MappingNode(_MAP_TAG, [], root.start_mark, root.start_mark)
+
+
+def _counts(key: Node, value: Node) -> bool:
+    """Whether Compose finds something in a top-level key: it drops 'version', and an 'include'
+    of nothing, before it refuses what is left if that is nothing."""
+    if key.value == "version":
+        return False
+    if key.value == "include":
+        return not (isinstance(value, SequenceNode) and not value.value
+                    or isinstance(value, ScalarNode) and value.tag == _NULL_TAG)
+    return True
+
+
+def _require_string(source: Source, file: str, key: Node, what: str, where: str) -> None:
+    """Compose refuses a mapping key that YAML reads as anything but a string (``1.5``, ``null``,
+    ``true``, ``[a]``): say so at the key, before anything takes the key for a string."""
+    if key.tag == _STR_TAG:
+        return
+    line, column = _mark(source, key)
+    written = source.body[key.start_mark.index:key.end_mark.index].strip() or "null"  # '?' alone
+    raise fail(file, f"{what} must be a string, not {written!r}", line=line, column=column,
+               where=where)
 
 
 def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int]:
@@ -344,6 +486,7 @@ def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
     own = {}
     for entry_key, entry_value in node.value:
         if not _is_merge(entry_key):
+            _require_string(source, file, entry_key, "a key of a service", f"services.{key.value}")
             entry = _entry(source, entry_key, entry_value, node.flow_style is True, refs)
             own[entry.key] = entry
     return Service(

@@ -34,8 +34,9 @@ from tests.helpers import Result, run
 LOCAL, REMOTE, VALIDATE = "local", "remote", "validate"
 EVERY = (LOCAL, REMOTE, VALIDATE)
 DEV_API = b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-TAB_MESSAGE = ("invalid YAML: a tab character where this YAML reader needs spaces (to indent, and "
-               "around ':' and '#'): replace it with spaces")
+TAB_MESSAGE = ("invalid YAML: a tab character where this YAML reader takes none (to indent, after "
+               "a '-' or '?', or inside an unquoted value): replace it with spaces, or quote the "
+               "value")
 SETTINGS_TARGET = "must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 HANG_GUARD_SECONDS = 10
 MEMORY_CAP = 1 << 30
@@ -92,6 +93,16 @@ def alias_bomb(levels: int, width: int) -> bytes:
     return b"\n".join(lines) + b"\nservices:\n  api:\n" + DEV_API
 
 
+def non_string_key(key: bytes, column: int, written: str, unvalidated: bool = False) -> Case:
+    """A key of the service api that YAML reads as something else than a string."""
+    message = (f"compose.yaml:4:{column}: error: services.api: a key of a service must be a "
+               f"string, not {written!r}",)
+    text = b"services:\n  api:\n" + DEV_API + b"    " + key + b": x\n"
+    if unvalidated:
+        return Case(text, message, (LOCAL, REMOTE), after=("--no-validate",))
+    return Case(text, message)
+
+
 CASES: dict[str, Case] = {
     # --- which file
     "no compose file in the folder": Case(None, (
@@ -123,19 +134,21 @@ CASES: dict[str, Case] = {
          "(some read a line break): replace it with a space or remove it",)),
     # --- YAML
     "an empty file": Case(b"", (
-        "compose.yaml: error: the file is empty: a compose file needs a top-level 'services' "
-        "mapping",)),
+        "compose.yaml: error: the file is empty: Docker Compose refuses an empty compose file",)),
     "comments only": Case(b"# services:\n#   api:\n", (
-        "compose.yaml: error: the file is empty: a compose file needs a top-level 'services' "
-        "mapping",)),
+        "compose.yaml: error: the file is empty: Docker Compose refuses an empty compose file",)),
     "a YAML syntax error (unclosed flow)": Case(
         b"services:\n  api:\n    ports: [80\n" + DEV_API,
         ("compose.yaml:4:10: error: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts at 3:12)",)),
     "tab indentation": Case(
         b"services:\n\tapi:\n\t\timage: a\n", (f"compose.yaml:2:1: error: {TAB_MESSAGE}",)),
-    "a tab after a colon": Case(
-        b"services:\n  api:\n    image:\tnginx:1-dev\n",
-        (f"compose.yaml:3:11: error: {TAB_MESSAGE}",)),
+    "a tab after a dash": Case(
+        b"services:\n  api:\n" + DEV_API + b"    ports:\n      -\t'80:80'\n",
+        (f"compose.yaml:5:8: error: {TAB_MESSAGE}",)),
+    # Compose keeps it in the value; only libyaml would, and it is not given text with tabs.
+    "a tab inside an unquoted value": Case(
+        b"services:\n  api:\n" + DEV_API + b"    command: run\tfast\n",
+        (f"compose.yaml:4:17: error: {TAB_MESSAGE}",)),
     "a duplicate key": Case(
         b"services:\n  api:\n" + DEV_API + b"    ports: []\n" + DEV_API,
         ('compose.yaml:5:5: error: invalid YAML: found duplicate key "image"',)),
@@ -166,12 +179,18 @@ CASES: dict[str, Case] = {
         own_process=True),
     # --- shape of a compose file
     "a list at the top level": Case(b"- services:\n    api: {}\n", (
-        "compose.yaml:1:1: error: the top level must be a mapping with a 'services' key",)),
+        "compose.yaml:1:1: error: the top level must be a mapping of keys such as services and "
+        "networks",)),
     "a scalar at the top level": Case(b"services\n", (
-        "compose.yaml:1:1: error: the top level must be a mapping with a 'services' key",)),
-    "no services": Case(b"name: demo\nvolumes: {}\n", (
-        "compose.yaml:1:1: error: no top-level 'services' mapping: this does not look like a "
-        "compose file",)),
+        "compose.yaml:1:1: error: the top level must be a mapping of keys such as services and "
+        "networks",)),
+    # Compose ignores 'version' and an include of nothing, then refuses an empty file.
+    "nothing but version and an empty include": Case(b"version: '3'\ninclude: []\n", (
+        "compose.yaml:1:1: error: nothing here Docker Compose reads ('version' is ignored, an "
+        "empty 'include' adds nothing): it refuses the file as empty",)),
+    "an empty mapping": Case(b"{}\n", (
+        "compose.yaml:1:1: error: nothing here Docker Compose reads ('version' is ignored, an "
+        "empty 'include' adds nothing): it refuses the file as empty",)),
     "services a list": Case(b"services:\n  - api\n", (
         "compose.yaml:2:3: error: services: 'services' must be a mapping of service names to "
         "services",)),
@@ -182,6 +201,17 @@ CASES: dict[str, Case] = {
         b"services:\n  api:\n    ports: ['80:80']\n",
         ("compose.yaml:2:3: error: services.api: has neither 'image' nor 'build'; Compose "
          "needs one",)),
+    # Compose refuses them; with --no-validate nothing else stops them before they are taken
+    # for strings.
+    "a number as a key of a service": non_string_key(b"1.5", 5, "1.5"),
+    "a number as a key of a service, unvalidated": non_string_key(b"1.5", 5, "1.5", True),
+    "null as a key of a service": non_string_key(b"null", 5, "null"),
+    "null as a key of a service, unvalidated": non_string_key(b"null", 5, "null", True),
+    "a boolean as a key of a service": non_string_key(b"true", 5, "true"),
+    "a boolean as a key of a service, unvalidated": non_string_key(b"true", 5, "true", True),
+    "a sequence as a key of a service": non_string_key(b"? [a]\n    ", 7, "[a]"),
+    "a sequence as a key of a service, unvalidated": non_string_key(b"? [a]\n    ", 7, "[a]",
+                                                                    True),
     # --- x-composeswap
     "invalid top-level x-composeswap": Case(
         b"x-composeswap:\n  imgae: reg/{service}:1-{target}\nservices:\n  api:\n" + DEV_API,

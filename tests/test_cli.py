@@ -129,9 +129,10 @@ def test_python_m_error_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize("tab", ["", "\t"], ids=["libyaml", "pure parser"])
 def test_an_anchor_defined_again_is_no_warning(tmp_path: Path, tab: str) -> None:
     # YAML and Compose allow it (later aliases mean the new one); ruamel.yaml would warn.
+    # A tab in a quoted value sends the file to the pure parser.
     text = (b"x-a: &a one\nx-b: &a two\nservices:\n  api:\n"
             b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    labels:\n"
-            b"      tag: *a  #" + tab.encode() + b"\n")
+            b"      tag: *a\n      other: '" + tab.encode() + b"'\n")
     project(tmp_path, text, "api")
     done = python_m(tmp_path, "local", "--diff")
     assert done.returncode == 0, done.stderr
@@ -197,6 +198,11 @@ ROUND_TRIPS = {
                              b"      dockerfile: Dockerfile.dev\n      target: dev\n"),
     "short build": b"services:\n  api:\n    build: ./api\n    x-composeswap: {}\n",
     "three services": STACK,
+    "tabs YAML reads as spaces": (b"services:\n  api:\t# ours\n"
+                                  b"    image:\t${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\t# dev\n"
+                                  b"    ports: ['80:80']\t\n"),
+    "a build with tabs": (b"services:\n  api:\n    build:\t# checkout\n      context: ./api\t\n"
+                          b"      target: dev\t# stage\n    labels: {a: 'tab\there'}\n"),
 }
 
 
@@ -542,6 +548,42 @@ def test_remote_or_variable_contexts_need_no_folder(tmp_path: Path, context: str
     assert compose.read_bytes() == REMOTE_API
 
 
+@pytest.mark.parametrize("context", ["~/src/api", "~src/api"])
+def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str) -> None:
+    # Compose reads '~' as $HOME, and '~src' as $HOME/src (not the home of a user 'src').
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    compose = project(tmp_path / "stack", REMOTE_API)
+    result = run(tmp_path / "stack", "local", "api", "--context", f"api={context}")
+    assert result.exit_code == 0, result.stderr
+    assert f"    build:\n      context: {context}\n".encode() in compose.read_bytes()
+
+
+def test_a_context_in_the_home_folder_from_the_settings_is_found_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    compose = project(tmp_path / "stack", b"x-composeswap:\n  context: ~/src/{service}\n"
+                      + REMOTE_API)
+    result = run(tmp_path / "stack", "local")
+    assert result.exit_code == 0, result.stderr
+    assert b"      context: ~/src/api\n" in compose.read_bytes()
+
+
+def test_a_missing_context_in_the_home_folder_says_where_it_was_looked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "stack" / "src" / "api").mkdir(parents=True)  # beside the file does not count
+    compose = project(tmp_path / "stack", REMOTE_API)
+    result = run(tmp_path / "stack", "local", "api", "--context", "api=~/src/api")
+    assert result.exit_code == 2
+    assert result.stderr == (f"compose.yaml:2:3: error: services.api: source folder ~/src/api "
+                             f"does not exist (resolved from {tmp_path / 'home'}); check it out "
+                             "there, or pass --context api=PATH\n")
+    assert compose.read_bytes() == REMOTE_API
+
+
 # --- unknown services and malformed options -----------------------------------------------------
 
 
@@ -617,7 +659,7 @@ INVALID = {
                       "compose.yaml:4:5: error: invalid YAML: found duplicate key"),
     "two documents": (b"services: {}\n---\nservices: {}\n", "compose.yaml:2:1: error: "),
     "top level list": (b"- services\n", "compose.yaml:1:1: error: "),
-    "no services": (b"name: demo\n", "compose.yaml:1:1: error: "),
+    "nothing but version": (b"version: '3'\n", "compose.yaml:1:1: error: "),
     "services list": (b"services: [api]\n", "compose.yaml:1:11: error: services: "),
     "service scalar": (b"services:\n  api: nginx\n", "compose.yaml:2:8: error: services.api: "),
     "neither image nor build": (b"services:\n  api:\n    x-composeswap: {}\n",

@@ -25,6 +25,10 @@ CASES = {
     "named volume": (API + "    volumes: ['./src:/src', 'data:/data:ro']\n",
                      "4:29: error: services.api.volumes.1: uses volume 'data', which the "
                      "top-level 'volumes' does not define"),
+    "a name opening with one backslash": (API + "    volumes: ['\\data:/data']\n",
+                                          "4:15: error: services.api.volumes.0: uses volume "
+                                          "'\\data', which the top-level 'volumes' does not "
+                                          "define"),
     "volume in long syntax": (API + "    volumes:\n      - type: volume\n        source: data\n"
                               "        target: /data\n",
                               "6:17: error: services.api.volumes.0.source: uses volume 'data', "
@@ -71,6 +75,11 @@ CASES = {
 DEFINED = {
     "bind mounts and an anonymous volume": API + "    volumes: ['./a:/a', '/b:/b', '~/c:/c', "
                                            "'C:\\\\d:/d', '/anonymous']\n",
+    # Compose reads a source opening with two backslashes as a path.
+    "a Windows named pipe and a share": API + r"""    volumes:
+      - \\.\pipe\docker_engine:\\.\pipe\docker_engine
+      - \\host\share:/share
+""",
     "a variable Compose replaces": API + "    volumes: ['${DATA:-data}:/data']\n",
     "the default network": API + "    networks: [default]\n",
     "a container's volumes": API + "    volumes_from: ['container:sidecar']\n",

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from ruamel.yaml.error import YAMLError
 
-from tests.helpers import CORPUS, FIXTURES, Result, compose_config, load_yaml, run
+from tests.helpers import (CORPUS, FIXTURES, Result, compose_config, compose_json, load_yaml,
+                           run)
 
 # --- agreement with Docker Compose --------------------------------------------------------------
 
@@ -39,9 +40,6 @@ DISAGREEMENTS = {
     "invalid/x-composeswap-unknown-key.yaml":
         "composeswap rejects: Compose ignores every x- extension; composeswap checks its own "
         "x-composeswap settings",
-    "invalid/tab-after-colon.yaml":
-        "composeswap rejects: go-yaml takes a tab after ':' as a separator; ruamel.yaml, whose "
-        "positions composeswap edits at, does not",
     "invalid/several-documents.yaml":
         "composeswap rejects: Compose merges the documents of one file; composeswap edits "
         "single-document files only",
@@ -435,3 +433,96 @@ def test_a_dependency_on_an_undefined_service_is_reported(tmp_path: Path, text: 
     result = validated(tmp_path, text)
     assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
     assert result.exit_code == (2 if expected else 0)
+
+
+PROVIDERS = {
+    "a provider instead of an image": (b"services:\n  db:\n    provider:\n      type: cloud\n"
+                                       b"      options: {size: 256, tags: [a, b]}\n", []),
+    "a provider without its type": (b"services:\n  db:\n    provider:\n      options: {a: b}\n",
+                                    ["compose.yaml:4:7: error: services.db.provider: missing "
+                                     "required key 'type'"]),
+    "neither, nor a provider": (b"services:\n  db:\n    ports: ['80']\n",
+                                ["compose.yaml:2:3: error: services.db: has neither 'image' nor "
+                                 "'build'; Compose needs one"]),
+}
+
+
+@pytest.mark.parametrize("text, expected", PROVIDERS.values(), ids=PROVIDERS.keys())
+def test_a_service_set_up_by_a_provider_needs_no_image(tmp_path: Path, text: bytes,
+                                                       expected: list[str]) -> None:
+    result = validated(tmp_path, text)
+    assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
+    assert result.exit_code == (2 if expected else 0)
+
+
+WITHOUT_SERVICES = {
+    "networks only": b"networks:\n  front: {}\n",
+    "an include only": b"include:\n  - other.yaml\n",
+    "a name, a version and settings": b"name: demo\nversion: '3'\nx-composeswap: {target: dev}\n",
+}
+
+
+@pytest.mark.parametrize("text", WITHOUT_SERVICES.values(), ids=WITHOUT_SERVICES.keys())
+def test_a_file_without_services_is_valid_as_for_docker_compose(tmp_path: Path,
+                                                                text: bytes) -> None:
+    (tmp_path / "other.yaml").write_bytes(b"services:\n  web:\n    image: nginx:1.27\n")
+    result = validated(tmp_path, text)
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
+    assert compose_config(tmp_path / "compose.yaml", "-q").returncode == 0
+
+
+@pytest.mark.parametrize("command", ["local", "remote"])
+def test_a_file_without_services_has_nothing_to_switch(tmp_path: Path, command: str) -> None:
+    text = WITHOUT_SERVICES["networks only"]
+    (tmp_path / "compose.yaml").write_bytes(text)
+    result = run(tmp_path, command)
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: nothing to do\n")
+    named = run(tmp_path, command, "api")
+    assert (named.exit_code, named.stderr) == (
+        2, "compose.yaml: error: no service 'api'; services in this file: none\n")
+    assert (tmp_path / "compose.yaml").read_bytes() == text
+
+
+# A service's labels with tabs YAML reads as spaces, or as part of a value.
+TABS = {
+    "after a key's colon": b"      a:\tx\n",
+    "before a comment": b"      a: x\t# c\n",
+    "at the end of a line": b"      a: x \t\n",
+    "after an anchor and a tag": b"      a: &t\tx\n      b: !!str\t1\n      c:\t*t\t\n",
+    "before a key's colon": b"      a\t: x\n",
+    "in a flow mapping": b"      {a:\tx,\tb: y\t}\n",
+    "at the end of a line of a plain value": b"      a: x\t\n        y\n",
+    "inside quotes": b"      a: \"x\t# y\"\t# z\n      b: 'x\t'\t\n",
+    "inside a block value": b"      a: |\t# c\n        x\t# y\t\n",
+}
+# Tabs Compose refuses too, as indentation for what follows.
+TABS_REFUSED = {
+    "indenting": b"\t  a: x\n",
+    "after a '-'": b"      -\ta=x\n",
+    "after a '?'": b"      ?\ta\n      : x\n",
+    "after a line's leading ':'": b"      ? a\n      :\tx\n",
+}
+LABELS = b"services:\n  api:\n    image: nginx:1.27\n    labels:\n"
+
+
+@pytest.mark.parametrize("labels", TABS.values(), ids=TABS.keys())
+def test_tabs_compose_accepts_read_as_it_reads_them_by_both_parsers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labels: bytes) -> None:
+    from composeswap import yamlsource
+    from composeswap.text import Source
+
+    result = validated(tmp_path, LABELS + labels)
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml: valid\n")
+    expected = compose_json(tmp_path / "compose.yaml")["services"]["api"]["labels"]
+    for fast in (True, False):
+        monkeypatch.setattr(yamlsource, "FAST", fast and yamlsource.FAST)
+        document = yamlsource.parse(Source.from_text((LABELS + labels).decode()), "compose.yaml")
+        assert document.data["services"]["api"]["labels"] == expected
+
+
+@pytest.mark.parametrize("labels", TABS_REFUSED.values(), ids=TABS_REFUSED.keys())
+def test_tabs_compose_refuses_are_refused(tmp_path: Path, labels: bytes) -> None:
+    result = validated(tmp_path, LABELS + labels)
+    assert result.exit_code == 2
+    assert "a tab character where this YAML reader takes none" in result.stderr
+    assert compose_config(tmp_path / "compose.yaml", "-q").returncode != 0
