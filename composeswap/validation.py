@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from composeswap import config, references
+from composeswap import config, effective, references
 from composeswap.errors import ComposeswapError, Problem, fail
 from composeswap.model import Document, JsonPath
+from composeswap.steps import Form
 
 
 def problems(document: Document, files: bool = False) -> list[Problem]:
@@ -36,6 +37,7 @@ def problems(document: Document, files: bool = False) -> list[Problem]:
                   for v in schema.config_violations(document.data)]
     found += [_problem(document, path, message, at_key)
               for path, message, at_key in _rules(document.data)]
+    found += [_problem(document, path, message, True) for path, message in _forms(document)]
     found += _directive_problems(document)
     if files:
         folder = os.path.dirname(document.file)
@@ -63,16 +65,20 @@ def require_valid_result(original: Document, switched: Mapping[str, Any]) -> Non
                f"{first.message}); the file is unchanged")
 
 
+def _forms(document: Document) -> Iterator[tuple[JsonPath, str]]:
+    """Services Compose cannot run as it reads them (after extends and !reset): with neither
+    image nor build (a provider needs none), or extending in a cycle."""
+    for name, read in effective.read(document).services.items():
+        if read.unresolved and "cycle" in read.unresolved:
+            yield ("services", name), f"cannot be read: {read.unresolved}"
+        elif read.form is Form.NEITHER and not read.unresolved:
+            yield ("services", name), "has neither 'image' nor 'build'; Compose needs one"
+
+
 def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
     services = data.get("services")
     if not isinstance(services, Mapping):
         return
-    for name, service in services.items():
-        # A service that extends another may take its image or build from it; one with a
-        # provider is set up by that provider, not run from an image.
-        if isinstance(service, Mapping) and \
-                not {"image", "build", "extends", "provider"} & service.keys():
-            yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
     yield from references.undefined(data)
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
     for name, service in services.items():

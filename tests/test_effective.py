@@ -268,3 +268,32 @@ def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> Non
     switched = plan(document, read, Mode.REMOTE, ["api"], Overrides())
     with pytest.raises(Exception, match="services.web.build.context"):
         proof._prove_whole(document, read, edited, switched)
+
+
+# --- validation reads services through the model ------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+     ["compose.yaml:2:3: error: services.a: cannot be read: its extends form a cycle",
+      "compose.yaml:4:3: error: services.b: cannot be read: its extends form a cycle"]),
+    ("services:\n  api:\n    image: !reset null\n",
+     ["compose.yaml:2:3: error: services.api: has neither 'image' nor 'build'"]),
+    ("services:\n  base:\n    build: .\n  api:\n    extends: base\n    build: !reset {}\n",
+     ["compose.yaml:4:3: error: services.api: has neither 'image' nor 'build'"]),
+])
+def test_validate_judges_each_service_as_compose_reads_it(tmp_path: Path, text: str,
+                                                          expected: list[str]) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    result = run(tmp_path, "validate")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected) and all(map(str.startswith, lines, expected)), lines
+    assert compose_config(tmp_path / "compose.yaml", "-q").returncode != 0
+
+
+def test_validate_accepts_a_build_inherited_through_extends(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  base:\n    build: .\n  api:\n    extends: base\n    image: !reset null\n")
+    assert run(tmp_path, "validate").exit_code == 0
+    assert compose_config(tmp_path / "compose.yaml", "-q").returncode == 0
