@@ -106,17 +106,15 @@ def _pause(document: Document, service: Service, read: Effective) -> Switch:
     """Local for a service with both: set its image aside, so that Compose builds it."""
     mode = Mode.LOCAL
     _refuse_merged(document, service, read, "image")
-    if read.origins["image"] is Origin.EXTENDS:
+    if read.origins["image"] is not Origin.OWN:  # inherited: mask it after the build
         after = "build" if read.origins["build"] is Origin.OWN else "extends"
-        if _ambiguous_mask(document, service, read, mode):
-            raise _service_error(document, service, "builds what composeswap writes and inherits "
-                                 "an image: mask the image yourself ('image: !reset null')")
         return Switch(service.name, mode, (Insert(after, (("image", Reset.NULL),)),),
-                      f"masked the image it inherits from {read.bases[0]} with !reset null "
+                      f"masked the image it inherits from {_giver(read)} with !reset null "
                       "(Compose would pull it first); the next switch back removes the mask")
     _refuse_existing(document, service, PAUSED + "image")
     steps: list[Step] = [Rename("image", PAUSED + "image")]
-    steps += _masks(read, "image", after="image")
+    if "image" in read.inherited:  # the inherited one would show through: mask it too
+        steps.append(Insert("image", (("image", Reset.NULL),)))
     return Switch(service.name, mode, tuple(steps),
                   "paused its own 'image' (Compose would pull it first); the next switch back "
                   "restores it")
@@ -152,10 +150,10 @@ def _switch_form(document: Document, service: Service, read: Effective, mode: Mo
         raise _service_error(document, service, f"its own '{new}' is tagged !reset (Compose "
                              f"reads no '{new}') and it inherits none: remove that key, then "
                              "run again")
-    if old not in service.entries:  # it inherits ``old``: write ``new`` and mask ``old``
-        step = Insert("extends", ((new, value), (old, Reset.NULL)))
+    if old not in service.entries:  # it inherits ``old``: mask it, then write ``new``
+        step = Insert("extends", ((old, Reset.NULL), (new, value)))
         return Switch(service.name, mode, (step,),
-                      f"{summary}; masked the '{old}' it inherits from {read.bases[0]}",
+                      f"{summary}; masked the '{old}' it inherits from {_giver(read)}",
                       context, written=value)
     from_file = config.settings(service.name, document.data, Overrides())
     rewritable = render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file))
@@ -198,34 +196,32 @@ def _restore(document: Document, service: Service, read: Effective,
 
 
 def _unmask(document: Document, service: Service, read: Effective, mode: Mode) -> Switch:
-    """Take away the mask over an inherited key; the key composeswap wrote in its place goes
-    too (a key of the user's stays, as it did before the mask: remote counts image and build)."""
+    """Take away the mask over an inherited key.
+
+    A mask written *before* the service's key of the other form means composeswap wrote both
+    in place of an inherited form (``image: !reset null`` then ``build:``), and both go; a mask
+    after it paused an inherited key of a service that had both, and only the mask goes.
+    """
     new, old = mode.key, mode.opposite.key
-    steps: list[Step] = [Delete(new)]
+    mask, written = service.entries[new], service.entries.get(old)
+    description = f"removed the mask over the '{new}' it inherits from {_giver(read)}"
+    if written is None or written.key_start < mask.key_start:
+        if mode is Mode.LOCAL and written is not None:  # image and build: not local
+            raise _service_error(document, service, f"has its own '{old}' and masks the "
+                                 f"'{new}' it inherits: remove one of the two yourself")
+        return Switch(service.name, mode, (Delete(new),), description, restores=True)
     from_file = config.settings(service.name, document.data, Overrides())
-    if old in service.entries and \
-            render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file)):
-        steps.insert(0, Delete(old))
-    elif mode is Mode.LOCAL:
-        raise _service_error(document, service, f"has its own '{old}' and masks the '{new}' it "
-                             f"inherits from {read.bases[0]}: remove one of the two yourself")
-    return Switch(service.name, mode, tuple(steps),
-                  f"removed the mask over the '{new}' it inherits from {read.bases[0]}",
-                  restores=True)
+    if not render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file)):
+        raise _service_error(document, service, f"its '{old}' changed since composeswap wrote "
+                             f"it over the inherited '{new}': remove '{old}' and the "
+                             f"'{new}: !reset null' before it yourself")
+    return Switch(service.name, mode, (Delete(new), Delete(old)), f"{description} and its "
+                  f"'{old}'", restores=True)
 
 
-def _ambiguous_mask(document: Document, service: Service, read: Effective, mode: Mode) -> bool:
-    """Whether masking would leave what a switch the other way reads as its own key and mask
-    (which it takes away together), so that switching back could not restore the file."""
-    from_file = config.settings(service.name, document.data, Overrides())
-    return render.rewrites_exactly(document, service, mode.key, _value(mode, from_file))
-
-
-def _masks(read: Effective, key: str, after: str) -> list[Insert]:
-    """A mask for ``key`` when the service's base would still give it once its own is gone."""
-    if key in read.inherited:
-        return [Insert(after, ((key, Reset.NULL),))]
-    return []
+def _giver(read: Effective) -> str:
+    """Whom a service inherits from: its base, or an earlier file."""
+    return read.bases[0] if read.bases else "an earlier file"
 
 
 def _masked(service: Service, key: str) -> bool:

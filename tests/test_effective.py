@@ -187,6 +187,9 @@ STARTS = {
     "inherited image": ("services:\n  base:\n    image: b\n  api:\n    extends: base\n", "local"),
     "hybrid": ("services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
                "    build: ./api\n", "local"),
+    "own build over an inherited image": (
+        "services:\n  base:\n    image: b\n  api:\n    extends: base\n"
+        "    build:\n      context: ./api\n      target: dev\n", "local"),
 }
 
 
