@@ -78,7 +78,7 @@ def prepare(request: SwitchRequest, path: str) -> Outcome:
     document = yamlsource.parse(Source.from_text(file.text), file.name)
     if request.validate:
         validation.require_valid(document)
-    model = effective.read(document)
+    model = effective.read_file(document)
     decided = plan(document, model, request.mode, request.services, request.overrides)
     _check_contexts(document, decided, os.path.dirname(file.path))
     steps = {switch.service: switch.steps for switch in decided.switches}

@@ -15,32 +15,35 @@ Every command reads services through this model: planning, validation and the pr
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from composeswap.model import Document, JsonPath, Service
+from composeswap.model import Document, JsonPath, Layer, Service, Sources
 from composeswap.steps import Form
 
 FORM_KEYS = ("image", "build", "pull_policy", "provider")
 
 
 class Origin(enum.Enum):
-    """Where a service's effective key comes from."""
+    """Where a service's effective key comes from, seen from the file that decides its form."""
 
     OWN = "its own key"
     MERGED = "a '<<' merge"
     EXTENDS = "extends"
+    OTHER_FILE = "another file of the project"
 
 
 class Effective(NamedTuple):
-    """One service as Compose reads it from this file."""
+    """One service as Compose reads it from the project."""
 
     name: str
     data: Mapping[str, Any]
     origins: Mapping[str, Origin]  # for each of FORM_KEYS it has
-    inherited: frozenset[str]  # FORM_KEYS its base provides, before its own keys and resets
-    bases: tuple[str, ...]  # the services it extends in this file, nearest first
-    unresolved: str | None  # why this file alone cannot say what Compose reads, if it cannot
+    inherited: frozenset[str]  # FORM_KEYS its base or an earlier file gives the deciding file
+    bases: tuple[str, ...]  # the services it extends, nearest first
+    unresolved: str | None  # why the files cannot say what Compose reads, if they cannot
+    layer: int = 0  # the file that decides its form, where a switch edits it
 
     @property
     def form(self) -> Form:
@@ -48,7 +51,7 @@ class Effective(NamedTuple):
 
 
 class Model(NamedTuple):
-    """Every service of the file as Compose reads it."""
+    """Every service of the project as Compose reads it."""
 
     services: Mapping[str, Effective]
     extended_by: Mapping[str, tuple[str, ...]]  # the services that extend each, at any depth
@@ -67,37 +70,112 @@ def form_of(data: Mapping[str, Any]) -> Form:
     return Form.PROVIDER if "provider" in data else Form.NEITHER
 
 
-def read(document: Document) -> Model:
-    services: dict[str, Effective] = {}
-    for name in document.services:
-        _resolve(document, name, services, ())
+def read_file(document: Document, folder: str = "") -> Model:
+    """The model of a project of one file."""
+    return read(Sources((Layer(document, folder, 0),), {}))
+
+
+def read(sources: Sources) -> Model:
+    """Each file's services after its own ``extends``, merged in order: a later file's keys
+    win, and its ``!reset`` and ``!override`` drop what earlier files said (as Compose merges
+    ``-f`` files). A service's form is decided by the last file that writes its image or build
+    (or a key composeswap set aside, or ``extends``)."""
+    merged: dict[str, Mapping[str, Any]] = {}
+    decided: dict[str, tuple[int, Effective, frozenset[str]]] = {}
+    groups: dict[int, dict[str, Effective]] = {}
+    for index, layer in enumerate(sources.layers):
+        group = groups.setdefault(layer.group, {})
+        for name, local in _resolve_layer(layer, group, sources).items():
+            service = layer.document.services[name]
+            below = merged.get(name)
+            merged[name] = local.data if below is None else \
+                _merge(below, local.data, service.merge_tags, ())
+            if name not in decided or _decides(service, local):
+                earlier = frozenset(key for key in FORM_KEYS if below and key in below)
+                decided[name] = (index, local, earlier)
+    services = {name: _seen_from(decided[name], data) for name, data in merged.items()}
+    return Model(services, _extended_by(services))
+
+
+def _seen_from(decider: tuple[int, Effective, frozenset[str]],
+               data: Mapping[str, Any]) -> Effective:
+    """The service's reading, with origins and what is inherited as the deciding file sees."""
+    index, local, earlier = decider
+    origins = {key: local.origins.get(key, Origin.OTHER_FILE) for key in FORM_KEYS
+               if key in data}
+    return local._replace(data=data, origins=origins, inherited=local.inherited | earlier,
+                          layer=index)
+
+
+def _decides(service: Service, local: Effective) -> bool:
+    return bool(local.bases) or any(
+        key in ("image", "build") or key.startswith(SET_ASIDE) for key in service.entries)
+
+
+SET_ASIDE = "x-composeswap-"  # the prefix of every key composeswap sets aside
+
+
+def _extended_by(services: Mapping[str, Effective]) -> dict[str, tuple[str, ...]]:
     extended_by: dict[str, list[str]] = {}
     for service in services.values():
         for base in service.bases:
             extended_by.setdefault(base, []).append(service.name)
-    return Model(services, {base: tuple(names) for base, names in extended_by.items()})
+    return {base: tuple(names) for base, names in extended_by.items()}
 
 
-def _resolve(document: Document, name: str, model: dict[str, Effective],
-             chain: tuple[str, ...]) -> Effective:
-    known = model.get(name)
+class _Resolver(NamedTuple):
+    """Resolves ``extends`` in one file: bases from the file itself, then from the files it
+    includes (``group``), or from the file ``extends.file`` names."""
+
+    document: Document
+    folder: str
+    group: dict[str, Effective]
+    sources: Sources
+    done: dict[str, Effective]
+
+
+def _resolve_layer(layer: Layer, group: dict[str, Effective],
+                   sources: Sources) -> dict[str, Effective]:
+    resolver = _Resolver(layer.document, layer.folder, group, sources, {})
+    for name in layer.document.services:
+        _resolve(resolver, name, ())
+    group.update(resolver.done)
+    return resolver.done
+
+
+def _resolve(resolver: _Resolver, name: str, chain: tuple[str, ...]) -> Effective:
+    known = resolver.done.get(name)
     if known is not None:
         return known
-    service = document.services[name]
-    base, elsewhere = _base(service.data)
+    service = resolver.document.services[name]
+    base, file = _base(service.data)
     if base is None:
-        found = Effective(name, service.data, _origins(service, service.data), frozenset(), (),
-                          elsewhere)
+        found = _alone(service, None)
+    elif file is not None:
+        found = _from_file(resolver, service, base, file)
     elif base in chain or base == name:
         loop = chain[chain.index(base):] if base in chain else ()
-        cycle = " -> ".join((*loop, name, base))
-        found = _alone(service, f"its extends form a cycle ({cycle})")
-    elif base not in document.services:
-        found = _alone(service, f"it extends '{base}', which is not a service in this file")
+        found = _alone(service, f"its extends form a cycle ({' -> '.join((*loop, name, base))})")
+    elif base in resolver.document.services:
+        found = _extended(service, _resolve(resolver, base, (*chain, name)))
+    elif base in resolver.group:
+        found = _extended(service, resolver.group[base])
     else:
-        found = _extended(service, _resolve(document, base, model, (*chain, name)))
-    model[name] = found
+        found = _alone(service, f"it extends '{base}', which is not a service of its file")
+    resolver.done[name] = found
     return found
+
+
+def _from_file(resolver: _Resolver, service: Service, base: str, file: str) -> Effective:
+    path = os.path.normpath(os.path.join(resolver.folder, file))
+    document = resolver.sources.bases.get(path)
+    if document is None:
+        return _alone(service, f"it extends '{base}' of {file}, another file, not read")
+    if base not in document.services:
+        return _alone(service, f"it extends '{base}' of {file}, which has no such service")
+    other = _Resolver(document, os.path.dirname(path), {}, resolver.sources, {})
+    found = _extended(service, _resolve(other, base, ()))
+    return found._replace(bases=(f"{base} of {file}",))
 
 
 def _extended(service: Service, base: Effective) -> Effective:
@@ -108,21 +186,19 @@ def _extended(service: Service, base: Effective) -> Effective:
                      (base.name, *base.bases), base.unresolved)
 
 
-def _alone(service: Service, why: str) -> Effective:
+def _alone(service: Service, why: str | None) -> Effective:
     return Effective(service.name, service.data, _origins(service, service.data), frozenset(),
                      (), why)
 
 
 def _base(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The service ``extends`` names in this file; or why the base is not in this file."""
+    """The service ``extends`` names, and the file it is in when that is another file."""
     extends = data.get("extends")
     if isinstance(extends, str):
         return extends, None
     if isinstance(extends, Mapping) and isinstance(extends.get("service"), str):
-        if "file" in extends:
-            return None, (f"it extends '{extends['service']}' of {extends['file']}, "
-                          "another file")
-        return str(extends["service"]), None
+        file = extends.get("file")
+        return str(extends["service"]), file if isinstance(file, str) else None
     return None, None
 
 

@@ -70,3 +70,18 @@ class Document(NamedTuple):
     def position(self, path: JsonPath, at_key: bool = False) -> tuple[int | None, int | None]:
         found = self.locate(path, at_key)
         return found if found else (None, None)
+
+
+class Layer(NamedTuple):
+    """One file of a project, in Docker Compose's merge order."""
+
+    document: Document
+    folder: str  # where relative paths in it resolve: the project's, or an included project's
+    group: int  # the ``-f`` file it belongs to: its own index, or that of the file including it
+
+
+class Sources(NamedTuple):
+    """Every file a project reads: its layers, and the files services extend."""
+
+    layers: tuple[Layer, ...]
+    bases: Mapping[str, Document]  # the files ``extends.file`` names, by absolute path

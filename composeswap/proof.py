@@ -93,7 +93,7 @@ def _prove_pieces(document: Document, switched: Plan,
     if list(edited.services) != [switch.service for switch in switched.switches]:
         return None
     try:
-        edited_model = effective.read(edited)
+        edited_model = effective.read_file(edited)
         for switch in switched.switches:
             _prove_switched(document, switch, edited, edited_model)
         names = [switch.service for switch in switched.switches if not switch.restores]
@@ -115,7 +115,7 @@ def _prove_whole(document: Document, model: effective.Model, new_text: str,
     if list(edited.services) != list(document.services):
         raise _unproven(document, "the edit would change which services the file has")
     _compare(document, _top_level(document.data), _top_level(edited.data), ())
-    edited_model = effective.read(edited)
+    edited_model = effective.read_file(edited)
     names = {switch.service for switch in switched.switches}
     for name, read in model.services.items():
         if name not in names:  # every other service reads exactly as before

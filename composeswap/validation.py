@@ -68,7 +68,7 @@ def require_valid_result(original: Document, switched: Mapping[str, Any]) -> Non
 def _forms(document: Document) -> Iterator[tuple[JsonPath, str]]:
     """Services Compose cannot run as it reads them (after extends and !reset): with neither
     image nor build (a provider needs none), or extending in a cycle."""
-    for name, read in effective.read(document).services.items():
+    for name, read in effective.read_file(document).services.items():
         if read.unresolved and "cycle" in read.unresolved:
             yield ("services", name), f"cannot be read: {read.unresolved}"
         elif read.form is Form.NEITHER and not read.unresolved:

@@ -21,7 +21,7 @@ from tests.helpers import compose_config, run
 
 
 def model(text: str) -> effective.Model:
-    return effective.read(yamlsource.parse(Source.from_text(text), "compose.yaml"))
+    return effective.read_file(yamlsource.parse(Source.from_text(text), "compose.yaml"))
 
 
 def compose_forms(tmp_path: Path, text: str) -> dict[str, Form]:
@@ -262,7 +262,7 @@ def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> Non
     text = ("x-c: &c ./web\nservices:\n  api:\n    build:\n      context: &c ./api\n"
             "      target: dev\n  web:\n    build:\n      context: *c\n")
     document = yamlsource.parse(Source.from_text(text), "compose.yaml")
-    read = effective.read(document)
+    read = effective.read_file(document)
     edited = text.replace("      context: &c ./api\n", "      context: ./api\n")
     from composeswap.config import Overrides
     from composeswap.plan import plan
