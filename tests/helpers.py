@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,57 @@ def docker_compose() -> Path:
     return Path(compose.__file__).parent / "docker-compose"
 
 
-def compose_config(file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def compose_config(file: Path, *extra: str,
+                   profiles: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(file.parent), **ORACLE_ENV}
+    selected = [arg for profile in profiles for arg in ("--profile", profile)]  # global flags
     return subprocess.run(
-        [str(docker_compose()), "-f", str(file.resolve()), "config", *extra],
+        [str(docker_compose()), "-f", str(file.resolve()), *selected, "config", *extra],
         capture_output=True, text=True, env=env, cwd=file.parent, timeout=60,
     )
 
 
-def compose_json(file: Path) -> dict[str, Any]:
-    """Docker Compose's own reading of a file; fails the test if Compose rejects it."""
-    done = compose_config(file, "--format", "json")
+def compose_json(file: Path, profiles: Sequence[str] = ()) -> dict[str, Any]:
+    """Docker Compose's own reading of a file; fails the test if Compose rejects it.
+
+    ``config --format json`` loads and checks the project exactly as ``config -q`` does before
+    printing, so it also stands for that check.
+    """
+    done = compose_config(file, "--format", "json", profiles=profiles)
     assert done.returncode == 0, f"docker-compose rejected {file}:\n{done.stderr}"
     parsed: dict[str, Any] = json.loads(done.stdout)
     return parsed
+
+
+def compose_project(file: Path) -> dict[str, Any]:
+    """Compose's reading of every service of a file, those under a profile included.
+
+    Without ``--profile '*'`` Compose leaves out services with profiles, and a comparison of its
+    readings would silently skip them; the file's own service names make sure none is missing.
+    """
+    config = compose_json(file, profiles=("*",))
+    written = load_yaml(file.read_bytes()).get("services") or {}
+    assert set(config.get("services", {})) == set(written), "Compose left out services"
+    return config
+
+
+SWITCHED_KEYS = ("image", "build")
+
+
+def assert_only_switched_differ(before: dict[str, Any], after: dict[str, Any],
+                                switched: Collection[str]) -> None:
+    """Compose's readings of a project before and after a switch differ only where it switched.
+
+    Unswitched services read the same; a switched one differs at most in ``image`` and ``build``.
+    Both readings must come from the same folder: Compose writes paths (build contexts, volumes,
+    env files) as absolute ones.
+    """
+    assert {k: v for k, v in before.items() if k != "services"} == {
+        k: v for k, v in after.items() if k != "services"}
+    assert before["services"].keys() == after["services"].keys()
+    for name, old in before["services"].items():
+        new = after["services"][name]
+        if name in switched:
+            old, new = ({k: v for k, v in service.items() if k not in SWITCHED_KEYS}
+                        for service in (old, new))
+        assert new == old, f"services.{name} changed"

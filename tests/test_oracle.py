@@ -1,12 +1,16 @@
 """Docker Compose as the oracle on composeswap's output.
 
 Every golden case (fixtures/golden/*/ with before.yaml, after.yaml and ``command``) goes through
-``docker-compose config``: both files are accepted, and each service the command switches reads
-in the asked form. The demo project is switched to local, read by Compose, and switched back.
+``docker-compose config``, every profile included: both files are accepted, every service the
+command does not switch reads exactly the same in both, a switched service differs only in its
+image and build, and reads in the asked form, in both directions (the golden test shows that the
+reverse command turns after.yaml back into before.yaml). The demo project is switched to local,
+read by Compose the same way, and switched back.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import FIXTURES, compose_config, compose_json, load_yaml, run
+from tests.helpers import (
+    FIXTURES, SWITCHED_KEYS, assert_only_switched_differ, compose_project, load_yaml, run,
+)
 
 GOLDEN = FIXTURES / "golden"
 CASE_FOLDERS = sorted(path for path in GOLDEN.iterdir() if path.is_dir()) if GOLDEN.is_dir() else []
@@ -42,6 +48,7 @@ BUILTIN_CASES = {
 # Options that take a value, so that the value is not read as a service name.
 VALUE_OPTIONS = {"-f", "--file", "--context", "--image", "--target", "--format"}
 PAUSED_BUILD, PAUSED_IMAGE = "x-composeswap-paused-build", "x-composeswap-paused-image"
+OPPOSITE = {"local": "remote", "remote": "local"}
 
 
 @dataclass(frozen=True)
@@ -68,26 +75,42 @@ CASES = ([Case(folder.name, folder) for folder in CASE_FOLDERS]
 class Request:
     mode: str
     services: tuple[str, ...]
-    target: str | None
+    target: str | None = None
+    contexts: tuple[tuple[str, str], ...] = ()  # --context SERVICE=PATH, in order
+
+    def context(self, name: str) -> str | None:
+        return dict(self.contexts).get(name)
 
 
 def parse_command(args: list[str]) -> Request:
-    mode, services, target = "", [], None
+    mode, services, options = "", [], []
     words = iter(args)
     for word in words:
+        option, equals, value = word.partition("=")
         if word in VALUE_OPTIONS:
-            value = next(words)
-            target = value if word == "--target" else target
-        elif word.startswith("--target="):
-            target = word.partition("=")[2]
+            options.append((word, next(words)))
+        elif equals and option in VALUE_OPTIONS:
+            options.append((option, value))
         elif word.startswith("-"):
             continue
         elif not mode:
             mode = word
         else:
             services.append(word)
-    assert mode in ("local", "remote"), args
-    return Request(mode, tuple(services), target)
+    assert mode in OPPOSITE, args
+    targets = [value for option, value in options if option == "--target"]
+    contexts = [value.partition("=") for option, value in options if option == "--context"]
+    return Request(mode, tuple(services), targets[-1] if targets else None,
+                   tuple((service, path) for service, _, path in contexts))
+
+
+def commands(source: Path) -> tuple[Request, Request]:
+    """The case's command, and the one that turns after.yaml back into before.yaml."""
+    lines = (source / "command").read_text().splitlines()
+    forward = parse_command(lines[0].split())
+    if len(lines) > 1:
+        return forward, parse_command(lines[1].split())
+    return forward, Request(OPPOSITE[forward.mode], forward.services)
 
 
 def load(file: Path) -> dict[str, Any]:
@@ -103,83 +126,95 @@ def switched_services(request: Request, before: dict[str, Any], after: dict[str,
             if entry != after["services"][name]]
 
 
-def project(case: Path, which: str, folder: Path) -> Path:
-    """``which`` as compose.yaml, with a folder per service and per line of ``folders``."""
-    root = folder / "project"
+def project(case: Path, folder: Path) -> Path:
+    """Where compose.yaml goes, in a folder with a folder per service and per line of ``folders``.
+
+    before.yaml and after.yaml are both read from here, so that the absolute paths in Compose's
+    readings of them match.
+    """
+    root = (folder / "project").resolve()
     names = list(load(case / "before.yaml")["services"])
     if (case / "folders").exists():
         names += (case / "folders").read_text().split()
     for name in names:
         (root / name).mkdir(parents=True, exist_ok=True)
-    compose = root / "compose.yaml"
-    compose.write_bytes((case / which).read_bytes())
-    return compose
+    return root / "compose.yaml"
 
 
-def kept_build(entry: dict[str, Any]) -> Any:
-    """The build ``local`` keeps or puts back rather than writes, if the service has one."""
-    for key in ("build", "x-composeswap-build", PAUSED_BUILD):
+def compose_reading(compose: Path, text: bytes) -> dict[str, Any]:
+    compose.write_bytes(text)
+    return compose_project(compose)
+
+
+def expected_keys(entry: dict[str, Any], mode: str) -> set[str]:
+    """Which of image and build Compose reads once ``entry`` is switched to ``mode``."""
+    kept, paused = ("image", PAUSED_BUILD) if mode == "local" else ("build", PAUSED_IMAGE)
+    if kept in entry and paused in entry:  # unpausing makes the service a hybrid again
+        return {"image", "build"}
+    return {"build"} if mode == "local" else {"image"}
+
+
+def expected_build(entry: dict[str, Any], top: dict[str, Any], name: str,
+                   request: Request) -> tuple[str, str | None]:
+    """The context and target of the build ``local`` puts back or writes."""
+    for key in ("x-composeswap-build", PAUSED_BUILD):
         if key in entry:
-            return entry[key]
-    return None
+            kept = entry[key]
+            return (kept, None) if isinstance(kept, str) else (
+                kept.get("context", "."), kept.get("target"))
+    own = entry.get("x-composeswap") or {}
+    target = str(request.target or own.get("target") or top.get("target") or "dev")
+    context = str(request.context(name) or own.get("context") or top.get("context")
+                  or "./{service}")
+    return context.replace("{service}", name).replace("{target}", target), target
 
 
-def configured_target(before: dict[str, Any], name: str, request: Request) -> str:
-    own = before["services"][name].get("x-composeswap") or {}
-    top = before.get("x-composeswap") or {}
-    return str(request.target or own.get("target") or top.get("target") or "dev")
+def check_switched(request: Request, written: dict[str, Any], source: dict[str, Any],
+                   result: dict[str, Any], names: list[str], folder: Path) -> None:
+    """Each switched service of ``result`` (Compose's reading of the output) is in the asked form.
 
-
-def check_local(service: dict[str, Any], before: dict[str, Any], name: str,
-                request: Request) -> None:
-    entry = before["services"][name]
-    assert "build" in service, (name, service)
-    if not (PAUSED_BUILD in entry and "image" in entry):  # unpausing makes it hybrid again
-        assert "image" not in service, (name, service)
-    build = kept_build(entry)
-    if build is None:
-        assert service["build"].get("target") == configured_target(before, name, request)
-        assert Path(service["build"]["context"]).is_dir(), service["build"]
-    else:
-        assert service["build"].get("target") == (
-            build.get("target") if isinstance(build, dict) else None)
-
-
-def check_remote(service: dict[str, Any], before: dict[str, Any], name: str) -> None:
-    entry = before["services"][name]
-    assert isinstance(service.get("image"), str) and service["image"], (name, service)
-    assert "$" not in service["image"], service["image"]
-    if not (PAUSED_IMAGE in entry and "build" in entry):  # unpausing makes it hybrid again
-        assert "build" not in service, (name, service)
+    ``written`` is the input file's data, ``source`` Compose's reading of it.
+    """
+    for name in names:
+        entry, service = written["services"][name], result["services"][name]
+        assert {key for key in SWITCHED_KEYS if key in service} == expected_keys(
+            entry, request.mode), (name, service)
+        for key in SWITCHED_KEYS:  # what the service keeps (a hybrid's other half) is unchanged
+            if key in entry and key in service:
+                assert service[key] == source["services"][name][key], (name, key)
+        if request.mode == "local" and "build" not in entry:
+            context, target = expected_build(entry, written.get("x-composeswap") or {}, name,
+                                             request)
+            assert service["build"]["context"] == os.path.normpath(folder / context), name
+            assert Path(service["build"]["context"]).is_dir(), service["build"]
+            assert service["build"].get("target") == target, (name, service["build"])
+        if request.mode == "remote":
+            image = service["image"]
+            assert isinstance(image, str) and image and "$" not in image, (name, image)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None:
     source = case.materialize(tmp_path)
-    request = parse_command((source / "command").read_text().splitlines()[0].split())
+    forward, backward = commands(source)
     before, after = load(source / "before.yaml"), load(source / "after.yaml")
-    names = switched_services(request, before, after)
+    names = switched_services(forward, before, after)
     assert names, "the command switches nothing"
 
-    configs = {}
-    for which in ("before.yaml", "after.yaml"):
-        compose = project(source, which, tmp_path / which.removesuffix(".yaml"))
-        done = compose_config(compose, "-q")
-        assert done.returncode == 0, f"docker-compose rejected {which}:\n{done.stderr}"
-        configs[which] = compose_json(compose)
-
-    services = configs["after.yaml"]["services"]
-    for name in names:
-        if request.mode == "local":
-            check_local(services[name], before, name, request)
-        else:
-            check_remote(services[name], before, name)
+    compose = project(source, tmp_path)
+    old = compose_reading(compose, (source / "before.yaml").read_bytes())
+    new = compose_reading(compose, (source / "after.yaml").read_bytes())
+    assert_only_switched_differ(old, new, names)
+    check_switched(forward, before, old, new, names, compose.parent)
+    check_switched(backward, after, new, old, switched_services(backward, after, before),
+                   compose.parent)
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_CASES))
 def test_builtin_cases_are_what_composeswap_writes(name: str, tmp_path: Path) -> None:
     source = Case(name, None).materialize(tmp_path)
-    compose = project(source, "before.yaml", tmp_path)
+    compose = project(source, tmp_path)
+    compose.write_bytes((source / "before.yaml").read_bytes())
     args = (source / "command").read_text().split()
     assert run(compose.parent, *args).exit_code == 0
     assert compose.read_bytes() == (source / "after.yaml").read_bytes()
@@ -192,23 +227,14 @@ def test_demo_local_builds_api_and_web_then_remote_restores_the_bytes(tmp_path: 
     folder = tmp_path / "demo"
     shutil.copytree(FIXTURES / "demo", folder)
     compose = folder / "compose.yaml"
-    original, original_config = compose.read_bytes(), compose_json(compose)
+    original, original_config = compose.read_bytes(), compose_project(compose)
 
     local = run(folder, "local")
     assert local.exit_code == 0, local.stderr
-    done = compose_config(compose, "-q")
-    assert done.returncode == 0, done.stderr
-    config = compose_json(compose)
-    for name in ("api", "web"):
-        service = config["services"][name]
-        assert "image" not in service
-        assert service["build"]["target"] == "dev"
-        assert Path(service["build"]["context"]).resolve() == (folder / name).resolve()
-        rest = {key: value for key, value in service.items() if key != "build"}
-        assert rest == {key: value for key, value in original_config["services"][name].items()
-                        if key != "image"}
-    assert config["services"]["db"] == original_config["services"]["db"]
-    assert config["services"]["db"]["image"] == "postgres:16"
+    config = compose_project(compose)
+    assert_only_switched_differ(original_config, config, ["api", "web"])  # db is left alone
+    check_switched(Request("local", ()), load_yaml(original), original_config, config,
+                   ["api", "web"], folder.resolve())
 
     remote = run(folder, "remote")
     assert remote.exit_code == 0, remote.stderr

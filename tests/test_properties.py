@@ -1,9 +1,10 @@
 """Generated compose files in the many ways people format YAML: every switch is exact or refused.
 
-For each generated file: switching some services one way and back is byte-exact or a clean
-refusal (exit 2, file untouched); what is written passes the Compose schema and differs from the
-original only in the switched services. COMPOSESWAP_EXAMPLES raises the number of examples
-(CI runs a fixed, reproducible set).
+For each generated file: switching some services one way and back is byte-exact, and what is
+written passes the Compose schema and differs from the original only in the switched services;
+or, exactly when a named service is in one of the forms composeswap refuses (REFUSED_FORMS), the
+switch is a clean refusal (exit 2, file untouched). COMPOSESWAP_EXAMPLES raises the number of
+examples (CI runs a fixed, reproducible set).
 """
 
 from __future__ import annotations
@@ -20,13 +21,25 @@ import pytest
 from ruamel.yaml import YAML
 
 from composeswap import schema
-from tests.helpers import compose_config, run
+from tests.helpers import ORACLE_ENV, assert_only_switched_differ, compose_project, run
 
 EXAMPLES = int(os.environ.get("COMPOSESWAP_EXAMPLES", "200"))
 NAMES = ["api", "web", "worker", "cache", "db", "auth"]
 FORMS = ["remote", "remote-custom", "remote-bare", "remote-flow", "local", "local-short",
          "local-args", "local-flow", "local-anchored", "hybrid", "remote-flowmap",
-         "local-flowmap"]
+         "local-flowmap", "remote-merged", "local-merged", "remote-aliased"]
+
+# The forms composeswap must refuse to switch, and why (README, "What composeswap refuses"). Every
+# other form must switch. Two that look alike are not refused: "local-anchored", whose anchored
+# build the service's own x-copy aliases, is saved as x-composeswap-build with its anchor, which
+# changes nothing the alias reads; and Style.merge's `<<: *common` brings neither image nor build.
+REFUSED_FORMS = {
+    "remote-merged": "its image comes through a '<<' merge: editing it would edit the merged "
+                     "mapping, and a key of its own would hide it",
+    "local-merged": "its build comes through a '<<' merge, likewise",
+    "remote-aliased": "its mapping is anchored and aliased elsewhere: switching it would "
+                      "switch the alias too",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,11 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
                        f"{inner}  - MODE=dev", f"{inner}target: dev{comment()}"],
         "remote-flow": [f"{pad}image: \"${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev\""],
         "local-flow": [f"{pad}build: {{ context: ./{name}, target: dev }}{comment()}"],
+        # image or build from a mapping defined before services (see merged_definitions)
+        "remote-merged": [f"{pad}<<: *{name}-merged{comment()}"],
+        "local-merged": [f"{pad}<<: *{name}-merged{comment()}"],
+        # the service's mapping is anchored in its header line and aliased after services
+        "remote-aliased": [f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"],
         # an anchored build that the service's own x-copy aliases: never silently edited
         "local-anchored": [f"{pad}build: &{name}-build", f"{inner}context: ./{name}",
                            f"{inner}target: dev", f"{pad}x-copy: *{name}-build"],
@@ -90,15 +108,28 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
         "command": [f"{pad}command: [\"serve\", \"--port\", \"8080\"]"],
         "comment": [f"{pad}# a comment between keys"] if style.comments else [],
         "blank": [""],
-        "merge": [f"{pad}<<: *common"] if style.merge else [],
+        # a mapping has one merge key, which a merged form already uses
+        "merge": [f"{pad}<<: *common"] if style.merge and not form.endswith("merged") else [],
     }
     chosen = draw(st.lists(st.sampled_from(sorted(extras)), unique=True, max_size=5))
     blocks = [form_lines] + [extras[key] for key in chosen]
     order = draw(st.permutations(range(len(blocks))))
-    lines = [f"{' ' * style.step}{name}:{comment()}"]
+    anchor = f" &{name}-service" if form == "remote-aliased" else ""
+    lines = [f"{' ' * style.step}{name}:{anchor}{comment()}"]
     for index in order:
         lines += blocks[index]
     return lines
+
+
+def merged_definitions(name: str, form: str, step: str) -> list[str]:
+    """The top-level mapping a merged form's service merges its image or build from."""
+    if form == "remote-merged":
+        return [f"x-{name}-merged: &{name}-merged",
+                f"{step}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"]
+    if form == "local-merged":
+        return [f"x-{name}-merged: &{name}-merged", f"{step}build:",
+                f"{step * 2}context: ./{name}", f"{step * 2}target: dev"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -120,9 +151,13 @@ def compose_files(draw: st.DrawFn) -> Case:
     lines = ["# generated compose file"] if style.comments else []
     if style.merge:
         lines += ["x-common: &common", f"{' ' * style.step}stop_grace_period: 5s", ""]
+    for name in names:
+        lines += merged_definitions(name, forms[name], " " * style.step)
     lines.append("services:" + ("  # services" if style.comments else ""))
     for name in names:
         lines += draw(service_lines(name, forms[name], style))
+    lines += [f"x-{name}-copy: *{name}-service" for name in names
+              if forms[name] == "remote-aliased"]
     if style.comments:
         lines.append("# end")
     text = style.newline.join(lines) + (style.newline if style.final_newline else "")
@@ -131,6 +166,14 @@ def compose_files(draw: st.DrawFn) -> Case:
 
 def load(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text.lstrip("\ufeff"))
+
+
+def refusal(case: Case, names: list[str]) -> str | None:
+    """Why switching ``names`` must be refused, or None when it must succeed."""
+    for name in names:
+        if case.forms[name] in REFUSED_FORMS:
+            return f"{name} ({case.forms[name]}): {REFUSED_FORMS[case.forms[name]]}"
+    return None
 
 
 def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
@@ -143,10 +186,13 @@ def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
         compose.write_bytes(original)
         there = run(project, mode, *names)
         assert "Traceback" not in there.stdout + there.stderr
-        if there.exit_code == 2:  # a clean refusal: the file is untouched
+        reason = refusal(case, names)
+        if reason is not None:  # a clean refusal: the file is untouched
+            assert there.exit_code == 2, f"not refused: {reason}"
             assert compose.read_bytes() == original, there.stderr
             return
         assert there.exit_code == 0, there.stderr
+        assert compose.read_bytes() != original, "nothing was switched"
         switched = compose.read_bytes().decode("utf-8")
         assert_only_switched_services_changed(case.text, switched, names)
         assert schema.compose_violations(load(switched)) == []
@@ -196,21 +242,43 @@ ORACLE = settings(
 )
 
 
+def assert_in_form(service: dict[str, Any], mode: str, name: str, project: Path) -> None:
+    """Compose reads a switched service in the asked form.
+
+    Every generated form builds ./NAME at target dev and pulls the default image, whether the
+    switch writes them, keeps them (a hybrid's other half) or puts back what it saved.
+    """
+    if mode == "local":
+        assert "image" not in service, service
+        assert service["build"]["context"] == str(project / name), service["build"]
+        assert service["build"].get("target") == "dev", service["build"]
+    else:
+        assert "build" not in service, service
+        assert service["image"] == "{DOCKER_REGISTRY}/{name}:{IMAGE_TAG}-dev".format(
+            name=name, **ORACLE_ENV)
+
+
 @pytest.mark.parametrize("mode", ["local", "remote"])
 @ORACLE
 @given(case=compose_files(), data=st.data())
-def test_docker_compose_accepts_what_a_switch_writes(mode: str, case: Case,
-                                                     data: st.DataObject) -> None:
+def test_docker_compose_reads_only_the_switched_services_changed(
+        mode: str, case: Case, data: st.DataObject) -> None:
     candidates = [name for name, form in case.forms.items() if form.startswith(STARTS[mode])]
     assume(candidates)
     names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
     with tempfile.TemporaryDirectory() as folder:
-        project = Path(folder)
+        project = Path(folder).resolve()  # Compose's readings hold absolute paths
         for name in case.forms:
             (project / name).mkdir()
         compose = project / "compose.yaml"
         compose.write_bytes(case.text.encode("utf-8"))
-        assert compose_config(compose, "-q").returncode == 0, "the generated file itself"
-        assert run(project, mode, *names).exit_code == 0
-        done = compose_config(compose, "-q")
-        assert done.returncode == 0, done.stderr
+        before = compose_project(compose)  # Compose accepts the generated file itself
+        switched = run(project, mode, *names)
+        if refusal(case, names) is not None:  # checked in full by the switch-and-back test
+            assert switched.exit_code == 2
+            return
+        assert switched.exit_code == 0, switched.stderr
+        after = compose_project(compose)
+        assert_only_switched_differ(before, after, names)
+        for name in names:
+            assert_in_form(after["services"][name], mode, name, project)
