@@ -1,4 +1,4 @@
-"""Running one command: read, plan, edit, prove, then write, print or check."""
+"""Running one command: find and read the project, plan, edit, prove, then write, print or check."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import contextlib
 import enum
 import os
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from composeswap import effective, files, render, validation, yamlsource
+from composeswap import effective, files, layers, project, render, validation
 from composeswap.config import Overrides
 from composeswap.diff import unified_diff
 from composeswap.errors import ComposeswapError, ExitCode, Problem
-from composeswap.model import Document
+from composeswap.model import Sources
 from composeswap.plan import Plan, plan
 from composeswap.proof import prove
 from composeswap.steps import Mode
-from composeswap.text import Source, splice
+from composeswap.text import splice
 
 
 class WriteMode(enum.Enum):
@@ -26,22 +27,37 @@ class WriteMode(enum.Enum):
     CHECK = "check"
 
 
+class Where(NamedTuple):
+    """Which project to read, said as to ``docker compose``."""
+
+    files: tuple[str, ...] = ()  # -f, in order
+    project_directory: str | None = None
+    env_files: tuple[str, ...] = ()
+
+
 class SwitchRequest(NamedTuple):
     mode: Mode
     services: tuple[str, ...] = ()
     overrides: Overrides = Overrides()
     write_mode: WriteMode = WriteMode.WRITE
-    file: str | None = None
+    where: Where = Where()
     validate: bool = True
+
+
+class Change(NamedTuple):
+    """One file's new text, and the edits that make it."""
+
+    file: files.ComposeFile
+    edits: list[render.Edit]
+    new_text: str
 
 
 class Outcome(NamedTuple):
     """What a switch decided and produced, before anything is written."""
 
-    file: files.ComposeFile
+    loaded: layers.Loaded
     plan: Plan
-    edits: list[render.Edit]
-    new_text: str
+    changes: tuple[Change, ...]  # the files whose text changes, in merge order
 
 
 class Report(NamedTuple):
@@ -52,78 +68,105 @@ class Report(NamedTuple):
     exit_code: ExitCode = ExitCode.OK
 
 
+def find(where: Where) -> project.Project:
+    return project.find(where.files, os.getcwd(), os.environ, where.project_directory,
+                        where.env_files)
+
+
 def switch(request: SwitchRequest) -> Report:
-    path = files.find(request.file, os.curdir)
+    found = find(request.where)
     writing = request.write_mode is WriteMode.WRITE
-    with files.exclusive(path) if writing else contextlib.nullcontext():
-        outcome = prepare(request, path)
-        changed = outcome.new_text != outcome.file.text
-        if writing and changed:
-            files.write(outcome.file, outcome.new_text)
+    with _locked(found.files) if writing else contextlib.nullcontext():
+        outcome = prepare(request, found)
+        if writing and outcome.changes:
+            files.write_all([(change.file, change.new_text) for change in outcome.changes])
     messages = _messages(outcome, request.write_mode)
     if not request.validate:
-        messages = (f"{outcome.file.name}: warning: schema validation skipped (--no-validate); "
-                    "the edit was still proven", *messages)
+        messages = (f"{_first_name(outcome)}: warning: schema validation skipped "
+                    "(--no-validate); the edit was still proven", *messages)
     diff = ""
-    if request.write_mode is WriteMode.DIFF and changed:
-        diff = unified_diff(outcome.file.name, outcome.file.text, outcome.edits)
-    code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK and changed \
+    if request.write_mode is WriteMode.DIFF:
+        diff = "".join(unified_diff(change.file.name, change.file.text, change.edits)
+                       for change in outcome.changes)
+    code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK and outcome.changes \
         else ExitCode.OK
     return Report(messages, diff, code)
 
 
-def prepare(request: SwitchRequest, path: str) -> Outcome:
-    """Everything up to writing: pure apart from reading the file and looking for folders."""
-    file = files.read(path)
-    document = yamlsource.parse(Source.from_text(file.text), file.name)
+@contextlib.contextmanager
+def _locked(paths: tuple[str, ...]) -> Iterator[None]:
+    """Each folder of the project's files locked, always in the same order."""
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            stack.enter_context(files.exclusive(path))
+        yield
+
+
+def prepare(request: SwitchRequest, found: project.Project) -> Outcome:
+    """Everything up to writing: pure apart from reading files and looking for folders."""
+    loaded = layers.load(found.files, found.directory, os.getcwd())
+    sources = loaded.sources
+    model = effective.read(sources)
     if request.validate:
-        validation.require_valid(document)
-    model = effective.read_file(document)
-    decided = plan(document, model, request.mode, request.services, request.overrides)
-    _check_contexts(document, decided, os.path.dirname(file.path))
-    steps = {switch.service: switch.steps for switch in decided.switches}
-    edits = render.all_edits(document, steps)
-    new_text = splice(file.text, edits)
-    if steps:
-        switched = prove(document, model, new_text, decided)
+        validation.require_valid(sources, model)
+    decided = plan(sources, model, request.mode, request.services, request.overrides)
+    _check_contexts(sources, decided)
+    changes: list[Change] = []
+    new_texts: dict[int, str] = {}
+    for index, layer in enumerate(sources.layers):
+        steps = {s.service: s.steps for s in decided.switches if s.layer == index}
+        if steps:
+            edits = render.all_edits(layer.document, steps)
+            new_texts[index] = splice(layer.document.source.text, edits)
+            changes.append(Change(loaded.files[layer.document.file], edits, new_texts[index]))
+    if new_texts:
+        switched = prove(sources, model, new_texts, decided)
         if request.validate:
-            validation.require_valid_result(document, switched)
-    return Outcome(file, decided, edits, new_text)
+            for switch in decided.switches:
+                validation.require_valid_result(sources.layers[switch.layer].document,
+                                                {switch.service: switched[switch.service]})
+    return Outcome(loaded, decided,
+                   tuple(change for change in changes if change.new_text != change.file.text))
 
 
 class ValidateRequest(NamedTuple):
-    file: str | None = None
+    where: Where = Where()
 
 
 def validate(request: ValidateRequest) -> Report:
-    file = files.read(files.find(request.file, os.curdir))
-    document = yamlsource.parse(Source.from_text(file.text), file.name)
-    validation.require_valid(document, files=True)
-    return Report((f"{file.name}: valid",))
+    found = find(request.where)
+    loaded = layers.load(found.files, found.directory, os.getcwd())
+    validation.require_valid(loaded.sources, files=True)
+    given = [layers.display_name(path, os.getcwd()) for path in found.files]
+    others = [name for name in loaded.files if name not in given]
+    besides = f" (with {', '.join(others)})" if others else ""
+    return Report((f"{', '.join(given)}: valid{besides}",))
 
 
 _REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
 
 
-def _check_contexts(document: Document, decided: Plan, folder: str) -> None:
+def _check_contexts(sources: Sources, decided: Plan) -> None:
     """A build context composeswap writes must exist, unless it is a URL or uses variables.
 
-    Compose reads a leading '~' as the home folder, so the folder is looked for there; the
-    file keeps the '~' as written.
+    It resolves from the folder of the file it is written in, as Compose resolves it: the
+    project directory, or an included project's. Compose reads a leading '~' as the home
+    folder, so the folder is looked for there; the file keeps the '~' as written.
     """
     problems = []
     for switch in decided.switches:
         context = switch.new_context
         if context is None or _REMOTE_CONTEXT.search(context):
             continue
+        layer = sources.layers[switch.layer]
         # Compose takes all that follows '~' from the home folder: '~x/y' is $HOME/x/y.
         base, relative = (os.path.expanduser("~"), context[1:].lstrip("/")) \
-            if context.startswith("~") else (folder, context)
+            if context.startswith("~") else (layer.folder, context)
         if os.path.isdir(os.path.join(base, relative)):
             continue
-        service = document.services[switch.service]
+        service = layer.document.services[switch.service]
         problems.append(Problem(
-            document.file,
+            layer.document.file,
             f"source folder {context} does not exist (resolved from {os.path.abspath(base)}); "
             f"check it out there, or pass --context {switch.service}=PATH",
             service.line, service.column + 1, f"services.{switch.service}",
@@ -132,15 +175,17 @@ def _check_contexts(document: Document, decided: Plan, folder: str) -> None:
         raise ComposeswapError(*problems)
 
 
+def _first_name(outcome: Outcome) -> str:
+    return outcome.loaded.sources.layers[0].document.file
+
+
 def _messages(outcome: Outcome, write_mode: WriteMode) -> tuple[str, ...]:
-    name, decided = outcome.file.name, outcome.plan
+    decided, layers_ = outcome.plan, outcome.loaded.sources.layers
     verb = "switched" if write_mode is WriteMode.WRITE else "would switch"
-    messages = [f"{name}: {verb} {switch.service} to {decided.mode.value}: {switch.summary}"
-                for switch in decided.switches]
+    messages = [f"{layers_[switch.layer].document.file}: {verb} {switch.service} to "
+                f"{decided.mode.value}: {switch.summary}" for switch in decided.switches]
     if not decided.switches:
         already = f" ({', '.join(decided.unchanged)} already {decided.mode.value})" \
             if decided.unchanged else ""
-        messages.append(f"{name}: nothing to do{already}")
+        messages.append(f"{_first_name(outcome)}: nothing to do{already}")
     return tuple(messages)
-
-

@@ -10,14 +10,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
 from composeswap import __version__
 
 if TYPE_CHECKING:
-    from composeswap.app import Report
+    from composeswap.app import Report, Where
     from composeswap.errors import ComposeswapError
 
 _MODES = ("dry_run", "diff", "check")
@@ -79,14 +79,30 @@ def _help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
+def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``-f``, ``--project-directory`` and ``--env-file``, as ``docker compose`` takes them
+    before the command; composeswap also takes them after it."""
+    for option in reversed((
+        click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+                     help="Compose file (repeatable, merged in order, as with docker compose; "
+                          "default: found as Compose finds it, see README)."),
+        click.option("--project-directory", metavar="DIR",
+                     help="Project directory (default: the first file's folder)."),
+        click.option("--env-file", "env_files", multiple=True, metavar="FILE",
+                     help="Environment file to read instead of the project's .env "
+                          "(repeatable)."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"],
                                "terminal_width": _help_width()})
 @click.version_option(__version__, "--version", prog_name="composeswap")
-@click.option("-f", "--file", "file", type=click.Path(dir_okay=True),
-              help="Compose file (default: compose.yaml, compose.yml, docker-compose.yaml or "
-                   "docker-compose.yml in the current folder).")
+@_project_options
 @click.pass_context
-def main(ctx: click.Context, file: str | None) -> None:
+def main(ctx: click.Context, files: tuple[str, ...], project_directory: str | None,
+         env_files: tuple[str, ...]) -> None:
     """Switch Compose services between a registry image and a local build, byte-exact.
 
     \b
@@ -96,7 +112,28 @@ def main(ctx: click.Context, file: str | None) -> None:
 
     Exit codes: 0 done or nothing to do; 1 --check found work; 2 invalid input or refusal.
     """
-    ctx.obj = file
+    ctx.obj = _Where(files, project_directory, env_files)
+
+
+class _Where(NamedTuple):
+    """The project options as given, before the command and after it."""
+
+    files: tuple[str, ...]
+    project_directory: str | None
+    env_files: tuple[str, ...]
+
+    def joined(self, after: _Where) -> Where:
+        from composeswap.app import Where
+
+        return Where(self.files + after.files,
+                     after.project_directory or self.project_directory,
+                     self.env_files + after.env_files)
+
+
+def _where(before: _Where, options: dict[str, Any]) -> Where:
+    after = _Where(options.pop("files"), options.pop("project_directory"),
+                   options.pop("env_files"))
+    return before.joined(after)
 
 
 @main.command(short_help="Build services from their source folders.")
@@ -106,14 +143,16 @@ def main(ctx: click.Context, file: str | None) -> None:
 @click.option("--target", metavar="STAGE", callback=_stage,
               help="Dockerfile stage to build (default: dev).")
 @_write_options
+@_project_options
 @click.pass_obj
-def local(file: str | None, /, services: tuple[str, ...], contexts: dict[str, str],
-          target: str | None, output_format: str, **modes: bool) -> None:
+def local(before: _Where, /, services: tuple[str, ...], contexts: dict[str, str],
+          target: str | None, output_format: str, **options: Any) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
     With no SERVICES, every managed service not already local.
     """
-    _run("local", file, services, {}, contexts, target, output_format, modes)
+    where = _where(before, options)
+    _run("local", where, services, {}, contexts, target, output_format, options)
 
 
 @main.command(short_help="Pull services from the registry again.")
@@ -123,30 +162,34 @@ def local(file: str | None, /, services: tuple[str, ...], contexts: dict[str, st
 @click.option("--target", metavar="STAGE", callback=_stage,
               help="Stage the image was built from (default: dev).")
 @_write_options
+@_project_options
 @click.pass_obj
-def remote(file: str | None, /, services: tuple[str, ...], images: dict[str, str],
-           target: str | None, output_format: str, **modes: bool) -> None:
+def remote(before: _Where, /, services: tuple[str, ...], images: dict[str, str],
+           target: str | None, output_format: str, **options: Any) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
     With no SERVICES, every managed service not already remote.
     """
-    _run("remote", file, services, images, {}, target, output_format, modes)
+    where = _where(before, options)
+    _run("remote", where, services, images, {}, target, output_format, options)
 
 
 @main.command(short_help="Check the compose file; problems at file:line:col.")
 @_format_option
+@_project_options
 @click.pass_obj
-def validate(file: str | None, /, output_format: str) -> None:
-    """Check the compose file against the Compose schema and composeswap's settings.
+def validate(before: _Where, /, output_format: str, **options: Any) -> None:
+    """Check the project's files against the Compose schema and composeswap's settings.
 
     Exits 0 when valid, 2 with every problem at its line and column otherwise.
     """
     from composeswap import app
 
-    sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(file)), output_format))
+    where = _where(before, options)
+    sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(where)), output_format))
 
 
-def _run(mode: str, file: str | None, services: tuple[str, ...], images: dict[str, str],
+def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
          contexts: dict[str, str], target: str | None, output_format: str,
          modes: dict[str, bool]) -> None:
     chosen = [name for name in _MODES if modes.get(name)]
@@ -160,7 +203,7 @@ def _run(mode: str, file: str | None, services: tuple[str, ...], images: dict[st
         mode=Mode(mode), services=services,
         overrides=Overrides(images=images, contexts=contexts, target=target),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
-        file=file, validate=not modes.get("no_validate"),
+        where=where, validate=not modes.get("no_validate"),
     )
     sys.exit(_guarded(lambda: app.switch(request), output_format))
 

@@ -38,9 +38,11 @@ class Settings(NamedTuple):
     target: str
 
 
-def settings(service: str, document: Mapping[str, Any], overrides: Overrides) -> Settings:
-    own = _mapping(_mapping(document.get("services")).get(service, {}))
-    chain = [_mapping(own.get(CONFIG_KEY)), _mapping(document.get(CONFIG_KEY)), DEFAULTS]
+def settings(service: str, own: Mapping[str, Any], top: object,
+             overrides: Overrides) -> Settings:
+    """The other forms of ``service``, whose mapping is ``own``, under the project's top-level
+    settings ``top``."""
+    chain = [_mapping(own.get(CONFIG_KEY)), _mapping(top), DEFAULTS]
     target = overrides.target or _first("target", chain)
     image = overrides.images.get(service) or _first("image", chain)
     context = overrides.contexts.get(service) or _first("context", chain)

@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from composeswap.config import CONFIG_KEY
 from composeswap.model import Document, JsonPath, Layer, Service, Sources
 from composeswap.steps import Form
 
@@ -55,6 +56,7 @@ class Model(NamedTuple):
 
     services: Mapping[str, Effective]
     extended_by: Mapping[str, tuple[str, ...]]  # the services that extend each, at any depth
+    config: Mapping[str, Any]  # the top-level x-composeswap settings, later files winning
 
 
 def form_of(data: Mapping[str, Any]) -> Form:
@@ -94,7 +96,17 @@ def read(sources: Sources) -> Model:
                 earlier = frozenset(key for key in FORM_KEYS if below and key in below)
                 decided[name] = (index, local, earlier)
     services = {name: _seen_from(decided[name], data) for name, data in merged.items()}
-    return Model(services, _extended_by(services))
+    return Model(services, _extended_by(services), _settings(sources))
+
+
+def _settings(sources: Sources) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for layer in sources.layers:
+        top = layer.document.data.get(CONFIG_KEY)
+        if isinstance(top, Mapping):
+            found.update(top)
+    return found
+
 
 
 def _seen_from(decider: tuple[int, Effective, frozenset[str]],

@@ -1,4 +1,4 @@
-"""Finding, reading and writing the compose file; every I/O failure becomes a clear problem.
+"""Reading and writing compose files; every I/O failure becomes a clear problem.
 
 Writing is atomic: a temporary file beside the target, then a rename, so the file is always
 either the complete old or the complete new text. A symlinked compose file stays a symlink and
@@ -15,7 +15,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from composeswap.errors import ComposeswapError, fail
@@ -23,7 +23,6 @@ from composeswap.errors import ComposeswapError, fail
 if sys.platform != "win32":
     import fcntl
 
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 TEMP_SUFFIX = ".composeswap.tmp"
 LOCK_WAIT_SECONDS = 10.0
 
@@ -36,16 +35,6 @@ class ComposeFile(NamedTuple):
     @property
     def name(self) -> str:
         return self.path
-
-
-def find(given: str | None, folder: str) -> str:
-    if given is not None:
-        return given
-    for name in COMPOSE_NAMES:
-        if os.path.isfile(os.path.join(folder, name)):
-            return name if folder == os.curdir else os.path.join(folder, name)
-    raise fail(os.path.abspath(folder), "no compose file here (looked for "
-               f"{', '.join(COMPOSE_NAMES)}); pass one with -f FILE")
 
 
 def read(path: str) -> ComposeFile:
@@ -135,28 +124,46 @@ def remove_stale_temps(target: str) -> None:
 
 def write(file: ComposeFile, text: str) -> None:
     """Replace the file's content atomically, keeping its mode, only if nobody changed it."""
-    target = os.path.realpath(file.path)
-    data = text.encode("utf-8")
+    write_all([(file, text)])
+
+
+def write_all(changes: Sequence[tuple[ComposeFile, str]]) -> None:
+    """Replace several files' content: every new text is written to a temporary file first,
+    and only when all are written, and none of the files changed since it was read, is each
+    renamed into place. Each file is always its complete old or new text; a process that dies
+    between two renames leaves the first files new and the others old."""
+    temps: list[tuple[ComposeFile, str, str]] = []
+    try:
+        for file, text in changes:
+            target = os.path.realpath(file.path)
+            temps.append((file, target, _prepare(file, target, text)))
+        for file, target, _temp in temps:
+            if _read_bytes(target) != file.raw:
+                raise fail(file.name, "changed by someone else while composeswap was working; "
+                           "nothing written: run again")
+        for file, target, temp in temps:
+            try:
+                os.replace(temp, target)
+            except OSError as error:
+                raise _write_error(file, error) from None
+            _sync_folder(os.path.dirname(target))
+    finally:
+        for _file, _target, temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+
+def _prepare(file: ComposeFile, target: str, text: str) -> str:
+    """The new text in a temporary file beside the target, with the target's mode."""
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
         # The rename would replace the file whatever its permissions say: honour them here.
         if not mode & 0o222 or not _writable(target):
             raise fail(file.name, "the file is read-only; nothing written (make it writable "
                        "to switch it)")
-        temp = _write_temp(target, data, mode)
+        return _write_temp(target, text.encode("utf-8"), mode)
     except OSError as error:
         raise _write_error(file, error) from None
-    try:
-        if _read_bytes(target) != file.raw:
-            raise fail(file.name, "changed by someone else while composeswap was working; "
-                       "nothing written: run again")
-        os.replace(temp, target)
-    except OSError as error:
-        raise _write_error(file, error) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-    _sync_folder(os.path.dirname(target))
 
 
 def _writable(target: str) -> bool:

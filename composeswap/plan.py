@@ -19,7 +19,7 @@ from composeswap import config, render
 from composeswap.config import Overrides, Settings
 from composeswap.effective import Effective, Model, Origin
 from composeswap.errors import ComposeswapError, Problem, fail
-from composeswap.model import Document, Service
+from composeswap.model import Document, Service, Sources
 from composeswap.steps import Delete, Form, Insert, Mode, Rename, Replace, Reset, Step, Value
 
 SAVED = "x-composeswap-"
@@ -35,6 +35,7 @@ class Switch(NamedTuple):
     new_context: str | None = None  # a build context composeswap writes: its folder must exist
     restores: bool = False  # puts back what an earlier switch paused, saved or masked
     written: Value | None = None  # the image or build it writes, which Compose must then read
+    layer: int = 0  # the file it edits: the project's file that decides the service's form
 
 
 class Plan(NamedTuple):
@@ -43,15 +44,15 @@ class Plan(NamedTuple):
     unchanged: tuple[str, ...]  # services considered that are already in the asked form
 
 
-def plan(document: Document, model: Model, mode: Mode, names: Sequence[str],
+def plan(sources: Sources, model: Model, mode: Mode, names: Sequence[str],
          overrides: Overrides) -> Plan:
-    _check_names(document, names, overrides)
+    _check_names(sources.layers[0].document.file, model, names, overrides)
     chosen = list(dict.fromkeys(names)) if names else [
-        name for name in document.services if is_managed(document, model.services[name], overrides)
+        name for name, read in model.services.items() if is_managed(model, read, overrides)
     ]
     switches, unchanged = [], []
     for name in chosen:
-        switch = switch_service(document, model, name, mode, overrides)
+        switch = switch_service(sources, model, name, mode, overrides)
         if switch is None:
             unchanged.append(name)
         else:
@@ -59,23 +60,33 @@ def plan(document: Document, model: Model, mode: Mode, names: Sequence[str],
     return Plan(mode, tuple(switches), tuple(unchanged))
 
 
-def is_managed(document: Document, service: Effective, overrides: Overrides) -> bool:
+def is_managed(model: Model, service: Effective, overrides: Overrides) -> bool:
     """Whether a bare ``local``/``remote`` switches the service: it has composeswap's settings
     or a key composeswap set aside, its image is the configured template's, or its build
     targets the configured target. Third-party images are never touched unless named."""
     if any(key.startswith(config.CONFIG_KEY) for key in service.data):
         return True
-    wanted = config.settings(service.name, document.data, overrides)
+    wanted = _settings(model, service, overrides)
     image, build = service.data.get("image"), service.data.get("build")
     if isinstance(image, str) and config.matches_template(image, wanted.image, wanted.target):
         return True
     return isinstance(build, Mapping) and build.get("target") == wanted.target
 
 
-def switch_service(document: Document, model: Model, name: str, mode: Mode,
+def switch_service(sources: Sources, model: Model, name: str, mode: Mode,
                    overrides: Overrides) -> Switch | None:
-    """The steps that put one service in the asked form, or None if it is there already."""
-    service, read = document.services[name], model.services[name]
+    """The steps that put one service in the asked form, or None if it is there already.
+
+    They edit the file that decides the service's form (``Effective.layer``)."""
+    read = model.services[name]
+    document = sources.layers[read.layer].document
+    service = document.services[name]
+    switch = _switch(document, service, model, read, mode, overrides)
+    return switch._replace(layer=read.layer) if switch else None
+
+
+def _switch(document: Document, service: Service, model: Model, read: Effective, mode: Mode,
+            overrides: Overrides) -> Switch | None:
     form = read.form
     if read.unresolved:
         raise _service_error(document, service, f"cannot tell what Compose reads for it: "
@@ -99,7 +110,7 @@ def switch_service(document: Document, model: Model, name: str, mode: Mode,
         return _pause(document, service, read)
     if form is Form.LOCAL and "image" in read.data:  # local through ``pull_policy: build``
         return _pause_policy(document, service, read)
-    return _switch_form(document, service, read, mode, overrides)
+    return _switch_form(document, service, model, read, mode, overrides)
 
 
 def _pause(document: Document, service: Service, read: Effective) -> Switch:
@@ -135,14 +146,14 @@ def _pause_policy(document: Document, service: Service, read: Effective) -> Swit
                   "restores them")
 
 
-def _switch_form(document: Document, service: Service, read: Effective, mode: Mode,
-                 overrides: Overrides) -> Switch:
+def _switch_form(document: Document, service: Service, model: Model, read: Effective,
+                 mode: Mode, overrides: Overrides) -> Switch:
     new, old = mode.key, mode.opposite.key
-    restored = _restore(document, service, read, mode)
+    restored = _restore(document, service, model, read, mode)
     if restored is not None:
         return restored
     _refuse_merged(document, service, read, old)
-    wanted = config.settings(service.name, document.data, overrides)
+    wanted = _settings(model, read, overrides)
     value = _value(mode, wanted)
     summary = _describe(mode, wanted)
     context = wanted.context if mode is Mode.LOCAL else None
@@ -155,7 +166,7 @@ def _switch_form(document: Document, service: Service, read: Effective, mode: Mo
         return Switch(service.name, mode, (step,),
                       f"{summary}; masked the '{old}' it inherits from {_giver(read)}",
                       context, written=value)
-    from_file = config.settings(service.name, document.data, Overrides())
+    from_file = _settings(model, read, Overrides())
     rewritable = render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file))
     needs_mask = old in read.inherited
     if rewritable and value == _value(mode, from_file) and not needs_mask:
@@ -168,7 +179,7 @@ def _switch_form(document: Document, service: Service, read: Effective, mode: Mo
                   written=value)
 
 
-def _restore(document: Document, service: Service, read: Effective,
+def _restore(document: Document, service: Service, model: Model, read: Effective,
              mode: Mode) -> Switch | None:
     """Undo what an earlier switch the other way did, when it left a mark: a paused or saved
     key, or a mask over an inherited one."""
@@ -191,11 +202,12 @@ def _restore(document: Document, service: Service, read: Effective,
         return Switch(service.name, mode, (*drop, *unmask, Rename(SAVED + new, new)),
                       f"restored its own '{new}'", restores=True)
     if unmask and new in read.inherited:
-        return _unmask(document, service, read, mode)
+        return _unmask(document, service, model, read, mode)
     return None
 
 
-def _unmask(document: Document, service: Service, read: Effective, mode: Mode) -> Switch:
+def _unmask(document: Document, service: Service, model: Model, read: Effective,
+            mode: Mode) -> Switch:
     """Take away the mask over an inherited key.
 
     A mask written *before* the service's key of the other form means composeswap wrote both
@@ -210,7 +222,7 @@ def _unmask(document: Document, service: Service, read: Effective, mode: Mode) -
             raise _service_error(document, service, f"has its own '{old}' and masks the "
                                  f"'{new}' it inherits: remove one of the two yourself")
         return Switch(service.name, mode, (Delete(new),), description, restores=True)
-    from_file = config.settings(service.name, document.data, Overrides())
+    from_file = _settings(model, read, Overrides())
     if not render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file)):
         raise _service_error(document, service, f"its '{old}' changed since composeswap wrote "
                              f"it over the inherited '{new}': remove '{old}' and the "
@@ -227,6 +239,10 @@ def _giver(read: Effective) -> str:
 def _masked(service: Service, key: str) -> bool:
     entry = service.entries.get(key)
     return entry is not None and entry.reset
+
+
+def _settings(model: Model, read: Effective, overrides: Overrides) -> Settings:
+    return config.settings(read.name, read.data, model.config, overrides)
 
 
 def _value(mode: Mode, settings: Settings) -> Value:
@@ -276,20 +292,20 @@ def _service_error(document: Document, service: Service, message: str) -> Compos
                 where=f"services.{service.name}")
 
 
-def _check_names(document: Document, names: Sequence[str], overrides: Overrides) -> None:
-    problems = [_unknown(document, name, "") for name in names if name not in document.services]
+def _check_names(file: str, model: Model, names: Sequence[str], overrides: Overrides) -> None:
+    known = list(model.services)
+    problems = [_unknown(file, known, name, "") for name in names if name not in model.services]
     for option, given in (("--image", overrides.images), ("--context", overrides.contexts)):
-        problems += [_unknown(document, name, f"{option} {name}=...: ")
-                     for name in given if name not in document.services]
+        problems += [_unknown(file, known, name, f"{option} {name}=...: ")
+                     for name in given if name not in model.services]
     if problems:
         raise ComposeswapError(*problems)
 
 
-def _unknown(document: Document, name: str, prefix: str) -> Problem:
+def _unknown(file: str, known: list[str], name: str, prefix: str) -> Problem:
     import difflib  # only for a typo
 
-    known = list(document.services)
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return Problem(document.file, f"{prefix}no service '{name}'; {hint}"
+    return Problem(file, f"{prefix}no service '{name}'; {hint}"
                    f"services in this file: {', '.join(known) or 'none'}")

@@ -13,31 +13,36 @@ proven alone: ``_alone`` says when, and why that proves the same.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from composeswap import config, effective, render, yamlsource
 from composeswap.config import Overrides
 from composeswap.errors import ComposeswapError, fail
-from composeswap.model import Document, JsonPath
+from composeswap.model import Document, JsonPath, Layer, Sources
 from composeswap.plan import Plan, Switch, plan
-from composeswap.steps import Form, Mode
+from composeswap.steps import Form, Mode, Step
 from composeswap.text import Source, splice
 
 ServiceData = Mapping[str, Any]
 
 
-def prove(document: Document, model: effective.Model, new_text: str,
+Texts = Mapping[int, str]  # the new text of each edited file, by its index in the project
+
+
+def prove(sources: Sources, model: effective.Model, new_texts: Texts,
           switched: Plan) -> dict[str, ServiceData]:
-    """The switched services as the new text says, once shown to be exactly as planned."""
-    pieces = [_piece(document, model, switch) for switch in switched.switches]
-    # Pieces that make up most of the text cost more to read alone than the whole text does.
-    small = sum(len(piece.new) for piece in pieces if piece) * 2 < len(new_text)
-    if all(pieces) and small and _assembles(document, pieces, new_text):
-        proven = _prove_pieces(document, switched, [p for p in pieces if p])
-        if proven is not None:
-            return proven
-    return _prove_whole(document, model, new_text, switched)
+    """The switched services as the new texts say, once shown to be exactly as planned."""
+    if len(sources.layers) == 1 and not sources.bases and new_texts:
+        document = sources.layers[0].document
+        pieces = [_piece(document, model, switch) for switch in switched.switches]
+        # Pieces that make up most of the text cost more to read alone than the whole text.
+        small = sum(len(piece.new) for piece in pieces if piece) * 2 < len(new_texts[0])
+        if all(pieces) and small and _assembles(document, pieces, new_texts[0]):
+            proven = _prove_pieces(document, switched, [p for p in pieces if p])
+            if proven is not None:
+                return proven
+    return _prove_whole(sources, model, new_texts, switched)
 
 
 class Piece(NamedTuple):
@@ -100,14 +105,41 @@ def _prove_pieces(document: Document, switched: Plan,
         if names:
             back = newline.join(piece.new if switch.restores else piece.old
                                 for piece, switch in zip(pieces, switched.switches))
-            _prove_reversible(document, edited, edited_model, switched.mode, names, back)
+            alone = Sources((Layer(edited, "", 0),), {})
+            _prove_reversible(document, alone, edited_model, switched.mode, names, {0: back})
     except ComposeswapError:
         return None  # lines may read differently alone (a %YAML directive): ask the whole file
     return {name: service.data for name, service in edited.services.items()}
 
 
-def _prove_whole(document: Document, model: effective.Model, new_text: str,
+def _prove_whole(sources: Sources, model: effective.Model, new_texts: Texts,
                  switched: Plan) -> dict[str, ServiceData]:
+    layers = list(sources.layers)
+    for index, text in new_texts.items():
+        layers[index] = layers[index]._replace(document=_reread(layers[index].document, text))
+    edited = Sources(tuple(layers), sources.bases)
+    edited_model = effective.read(edited)
+    names = {switch.service for switch in switched.switches}
+    first = sources.layers[0].document
+    for name, read in model.services.items():
+        if name not in names:  # every other service reads exactly as before
+            _compare(first, read.data, edited_model.services[name].data, ("services", name))
+    for switch in switched.switches:
+        _prove_switched(sources.layers[switch.layer].document, switch,
+                        layers[switch.layer].document, edited_model)
+    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
+    reversible = [switch.service for switch in switched.switches if not switch.restores]
+    if reversible:
+        restored = apply(sources, [s for s in switched.switches if s.restores])
+        originals = {index: restored.get(index, layer.document.source.text)
+                     for index, layer in enumerate(sources.layers)}
+        _prove_reversible(first, edited, edited_model, switched.mode, reversible, originals)
+    return {s.service: layers[s.layer].document.services[s.service].data
+            for s in switched.switches}
+
+
+def _reread(document: Document, new_text: str) -> Document:
+    """The edited file, which must hold the same services and the same top level."""
     try:
         edited = yamlsource.parse(Source.from_text(new_text), document.file)
     except ComposeswapError as error:
@@ -115,20 +147,16 @@ def _prove_whole(document: Document, model: effective.Model, new_text: str,
     if list(edited.services) != list(document.services):
         raise _unproven(document, "the edit would change which services the file has")
     _compare(document, _top_level(document.data), _top_level(edited.data), ())
-    edited_model = effective.read_file(edited)
-    names = {switch.service for switch in switched.switches}
-    for name, read in model.services.items():
-        if name not in names:  # every other service reads exactly as before
-            _compare(document, read.data, edited_model.services[name].data, ("services", name))
-    for switch in switched.switches:
-        _prove_switched(document, switch, edited, edited_model)
-    # A switch that restores a saved key undoes an earlier one, whose options may have differed.
-    reversible = [switch.service for switch in switched.switches if not switch.restores]
-    restored = {s.service: s.steps for s in switched.switches if s.restores}
-    if reversible:
-        _prove_reversible(document, edited, edited_model, switched.mode, reversible,
-                          render.apply(document, restored))
-    return {s.service: edited.services[s.service].data for s in switched.switches}
+    return edited
+
+
+def apply(sources: Sources, switches: Iterable[Switch]) -> dict[int, str]:
+    """The new text of each file the switches edit, by its index in the project."""
+    steps: dict[int, dict[str, tuple[Step, ...]]] = {}
+    for switch in switches:
+        steps.setdefault(switch.layer, {})[switch.service] = switch.steps
+    return {index: render.apply(sources.layers[index].document, by_service)
+            for index, by_service in steps.items()}
 
 
 def _top_level(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,15 +194,17 @@ def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> 
         raise _unproven(document, f"the edit would also change {where}")
 
 
-def _prove_reversible(document: Document, edited: Document, edited_model: effective.Model,
-                      mode: Mode, names: list[str], original: str) -> None:
+def _prove_reversible(document: Document, edited: Sources, edited_model: effective.Model,
+                      mode: Mode, names: list[str], originals: Texts) -> None:
     try:
         back = plan(edited, edited_model, mode.opposite, names, Overrides())
-        text = render.apply(edited, {s.service: s.steps for s in back.switches})
+        texts = apply(edited, back.switches)
     except ComposeswapError as error:
         raise _unproven(document, f"switching back would fail ({error.problems[0].message})")
-    if text != original:
-        raise _unproven(document, "switching back would not restore the file byte for byte")
+    for index, layer in enumerate(edited.layers):
+        if texts.get(index, layer.document.source.text) != originals[index]:
+            raise _unproven(layer.document, "switching back would not restore the file byte "
+                            "for byte")
 
 
 def first_difference(old: Any, new: Any, path: JsonPath = ()) -> JsonPath | None:

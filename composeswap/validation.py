@@ -8,24 +8,42 @@ jsonschema is only loaded through ``composeswap.schema``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from composeswap import config, effective, references
 from composeswap.errors import ComposeswapError, Problem, fail
-from composeswap.model import Document, JsonPath
+from composeswap.model import Document, JsonPath, Sources
 from composeswap.steps import Form
 
 
-def problems(document: Document, files: bool = False) -> list[Problem]:
-    """Every problem in the file, in file order; empty when Compose would accept it.
+def problems(sources: Sources, model: effective.Model | None = None,
+             files: bool = False) -> list[Problem]:
+    """Every problem in the project's files, in file order; empty when Compose would accept it.
 
+    Each file is checked against the schemas on its own; what depends on the project (a
+    service's image or build, the names it uses) is judged on the project as Compose reads it.
     With ``files``, also the files Compose reads as it loads the project (included files,
     env_file, label_file, extends.file) must exist: ``validate`` checks the project, a switch
     only the text it edits.
     """
+    model = model if model is not None else effective.read(sources)
+    found: list[Problem] = []
+    for layer in sources.layers:
+        found += _file_problems(layer.document)
+        if files:
+            found += [_problem(layer.document, path, message, at_key) for path, message, at_key
+                      in references.missing_files(layer.document.data, layer.folder)]
+    found += [_project_problem(sources, model, path, message, at_key)
+              for path, message, at_key in references.undefined(_merged(sources, model))]
+    found += [_project_problem(sources, model, path, message, True)
+              for path, message in _forms(model)]
+    return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
+
+
+def _file_problems(document: Document) -> list[Problem]:
+    """What is wrong with one file whatever else the project holds."""
     from composeswap import schema
 
     found: list[Problem] = []
@@ -36,20 +54,53 @@ def problems(document: Document, files: bool = False) -> list[Problem]:
         found += [_problem(document, v.path, v.message, v.points_at_key)
                   for v in schema.config_violations(document.data)]
     found += [_problem(document, path, message, at_key)
-              for path, message, at_key in _rules(document.data)]
-    found += [_problem(document, path, message, True) for path, message in _forms(document)]
-    found += _directive_problems(document)
-    if files:
-        folder = os.path.dirname(document.file)
-        found += [_problem(document, path, message, at_key)
-                  for path, message, at_key in references.missing_files(document.data, folder)]
-    return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
+              for path, message, at_key in _placeholders(document.data)]
+    return found + _directive_problems(document)
 
 
-def require_valid(document: Document, files: bool = False) -> None:
-    found = problems(document, files)
+def require_valid(sources: Sources, model: effective.Model | None = None,
+                  files: bool = False) -> None:
+    found = problems(sources, model, files)
     if found:
         raise ComposeswapError(*found)
+
+
+def _merged(sources: Sources, model: effective.Model) -> Mapping[str, Any]:
+    """The project's data where names are defined and used: one file's own, or every file's
+    top-level definitions together with the services as Compose reads them."""
+    if len(sources.layers) == 1:
+        return sources.layers[0].document.data
+    merged: dict[str, Any] = {}
+    for layer in sources.layers:
+        for key, value in layer.document.data.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    merged["services"] = {name: read.data for name, read in model.services.items()}
+    return merged
+
+
+def _project_problem(sources: Sources, model: effective.Model, path: JsonPath, message: str,
+                     at_key: bool) -> Problem:
+    """A problem about the project, at the last file that writes what it is about."""
+    for layer in reversed(sources.layers):
+        if _holds(layer.document.data, path):
+            return _problem(layer.document, path, message, at_key)
+    service = model.services.get(str(path[1])) if path[:1] == ("services",) else None
+    layer = sources.layers[service.layer if service else 0]
+    return _problem(layer.document, path, message, at_key)
+
+
+def _holds(data: Any, path: JsonPath) -> bool:
+    for part in path:
+        if isinstance(data, Mapping) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
 
 
 def require_valid_result(original: Document, switched: Mapping[str, Any]) -> None:
@@ -65,23 +116,21 @@ def require_valid_result(original: Document, switched: Mapping[str, Any]) -> Non
                f"{first.message}); the file is unchanged")
 
 
-def _forms(document: Document) -> Iterator[tuple[JsonPath, str]]:
+def _forms(model: effective.Model) -> Iterator[tuple[JsonPath, str]]:
     """Services Compose cannot run as it reads them (after extends and !reset): with neither
     image nor build (a provider needs none), or extending in a cycle."""
-    for name, read in effective.read_file(document).services.items():
+    for name, read in model.services.items():
         if read.unresolved and "cycle" in read.unresolved:
             yield ("services", name), f"cannot be read: {read.unresolved}"
         elif read.form is Form.NEITHER and not read.unresolved:
             yield ("services", name), "has neither 'image' nor 'build'; Compose needs one"
 
 
-def _rules(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
-    services = data.get("services")
-    if not isinstance(services, Mapping):
-        return
-    yield from references.undefined(data)
+def _placeholders(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:
+    """Template placeholders composeswap would not replace, in the file's settings."""
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
-    for name, service in services.items():
+    services = data.get("services")
+    for name, service in (services.items() if isinstance(services, Mapping) else ()):
         if isinstance(service, Mapping):
             yield from _placeholder_typos(("services", name, config.CONFIG_KEY),
                                           service.get(config.CONFIG_KEY))

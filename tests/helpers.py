@@ -106,13 +106,17 @@ def compose_project(file: Path) -> dict[str, Any]:
 
 
 SWITCHED_KEYS = ("image", "build")
+# What a switch may change in Compose's reading of a switched service: its form, and the
+# pull_policy set aside with a build that 'pull_policy: build' made local.
+SWITCH_MAY_CHANGE = (*SWITCHED_KEYS, "pull_policy")
 
 
 def assert_only_switched_differ(before: dict[str, Any], after: dict[str, Any],
                                 switched: Collection[str]) -> None:
     """Compose's readings of a project before and after a switch differ only where it switched.
 
-    Unswitched services read the same; a switched one differs at most in ``image`` and ``build``.
+    Unswitched services read the same; a switched one differs at most in ``image``, ``build``
+    and ``pull_policy``.
     Both readings must come from the same folder: Compose writes paths (build contexts, volumes,
     env files) as absolute ones.
     """
@@ -122,6 +126,6 @@ def assert_only_switched_differ(before: dict[str, Any], after: dict[str, Any],
     for name, old in before["services"].items():
         new = after["services"][name]
         if name in switched:
-            old, new = ({k: v for k, v in service.items() if k not in SWITCHED_KEYS}
+            old, new = ({k: v for k, v in service.items() if k not in SWITCH_MAY_CHANGE}
                         for service in (old, new))
         assert new == old, f"services.{name} changed"

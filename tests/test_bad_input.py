@@ -106,12 +106,13 @@ def non_string_key(key: bytes, column: int, written: str, unvalidated: bool = Fa
 CASES: dict[str, Case] = {
     # --- which file
     "no compose file in the folder": Case(None, (
-        "{folder}: error: no compose file here (looked for compose.yaml, compose.yml, "
-        "docker-compose.yaml, docker-compose.yml); pass one with -f FILE",)),
+        "{folder}: error: no compose file here or in any parent folder (looked for "
+        "compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml); pass one with -f "
+        "FILE",)),
     "a path that does not exist": Case(
         None, ("missing.yaml: error: no such file",), before=("-f", "missing.yaml")),
     "a directory": Case(
-        None, ("api: error: is a directory, not a compose file",), before=("-f", "api")),
+        None, ("api: error: is a folder, not a compose file",), before=("-f", "api")),
     "an unreadable file": Case(
         b"services:\n  api:\n" + DEV_API,
         ("compose.yaml: error: cannot read it: permission denied",), setup=unreadable),

@@ -14,8 +14,12 @@ from typing import Any
 import pytest
 
 from composeswap import effective, proof, yamlsource
+from composeswap.config import Overrides
 from composeswap.effective import Origin
-from composeswap.steps import Form
+from composeswap.errors import ComposeswapError
+from composeswap.model import Layer, Sources
+from composeswap.plan import plan
+from composeswap.steps import Form, Mode
 from composeswap.text import Source
 from tests.helpers import compose_config, run
 
@@ -217,9 +221,9 @@ def whole_proofs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = proof._prove_whole
 
-    def spy(document: Any, model: Any, new_text: str, switched: Any) -> Any:
+    def spy(sources: Any, model: Any, new_texts: Any, switched: Any) -> Any:
         calls.extend(switch.service for switch in switched.switches)
-        return real(document, model, new_text, switched)
+        return real(sources, model, new_texts, switched)
 
     monkeypatch.setattr(proof, "_prove_whole", spy)
     return calls
@@ -262,15 +266,12 @@ def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> Non
     text = ("x-c: &c ./web\nservices:\n  api:\n    build:\n      context: &c ./api\n"
             "      target: dev\n  web:\n    build:\n      context: *c\n")
     document = yamlsource.parse(Source.from_text(text), "compose.yaml")
-    read = effective.read_file(document)
+    sources = Sources((Layer(document, str(tmp_path), 0),), {})
+    read = effective.read(sources)
     edited = text.replace("      context: &c ./api\n", "      context: ./api\n")
-    from composeswap.config import Overrides
-    from composeswap.plan import plan
-    from composeswap.steps import Mode
-
-    switched = plan(document, read, Mode.REMOTE, ["api"], Overrides())
-    with pytest.raises(Exception, match="services.web.build.context"):
-        proof._prove_whole(document, read, edited, switched)
+    switched = plan(sources, read, Mode.REMOTE, ["api"], Overrides())
+    with pytest.raises(ComposeswapError, match="services.web.build.context"):
+        proof._prove_whole(sources, read, {0: edited}, switched)
 
 
 # --- validation reads services through the model ------------------------------------------------

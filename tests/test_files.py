@@ -7,7 +7,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from tests.helpers import Result, run
 REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 OTHER_WRITER = b"services:\n  api:\n    image: someone/else:1\n"
-NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")  # Compose's order
 NOBODY = 65534
 
 
@@ -109,7 +109,7 @@ def test_directory_given_with_f(tmp_path: Path) -> None:
     result = run(tmp_path, "-f", "stack", "local")
     failed_cleanly(result)
     assert result.stderr.startswith("stack: error: ")
-    assert "directory" in result.stderr
+    assert "folder" in result.stderr
     assert listing(tmp_path / "stack") == set()
 
 
@@ -560,13 +560,13 @@ def test_a_run_waits_for_the_lock_and_then_switches(tmp_path: Path,
         released.set()
 
     writes_after_release: list[bool] = []
-    real_write = composeswap.files.write
+    real_write = composeswap.files.write_all
 
-    def spy(file: ComposeFile, text: str) -> None:
+    def spy(changes: Sequence[tuple[ComposeFile, str]]) -> None:
         writes_after_release.append(released.is_set())
-        real_write(file, text)
+        real_write(changes)
 
-    monkeypatch.setattr(composeswap.files, "write", spy)
+    monkeypatch.setattr(composeswap.files, "write_all", spy)
     threading.Timer(0.3, release).start()
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
