@@ -95,10 +95,11 @@ def switch(request: SwitchRequest) -> Report:
 
 @contextlib.contextmanager
 def _locked(paths: tuple[str, ...]) -> Iterator[None]:
-    """Each folder of the project's files locked, always in the same order."""
+    """Each folder of the project's files locked once, always in the same order."""
+    folders = {os.path.dirname(os.path.realpath(path)): path for path in paths}
     with contextlib.ExitStack() as stack:
-        for path in sorted(set(paths)):
-            stack.enter_context(files.exclusive(path))
+        for folder in sorted(folders):
+            stack.enter_context(files.exclusive(folders[folder]))
         yield
 
 
