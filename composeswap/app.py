@@ -137,7 +137,7 @@ class ValidateRequest(NamedTuple):
 def validate(request: ValidateRequest) -> Report:
     found = find(request.where)
     loaded = layers.load(found.files, found.directory, os.getcwd())
-    validation.require_valid(loaded.sources, files=True)
+    validation.require_valid(loaded.sources, files=True, environment=found.environment)
     given = [layers.display_name(path, os.getcwd()) for path in found.files]
     others = [name for name in loaded.files if name not in given]
     besides = f" (with {', '.join(others)})" if others else ""

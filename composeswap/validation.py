@@ -19,19 +19,25 @@ from composeswap.steps import Form
 
 
 def problems(sources: Sources, model: effective.Model | None = None,
-             files: bool = False) -> list[Problem]:
+             files: bool = False, environment: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem in the project's files, in file order; empty when Compose would accept it.
 
     Each file is checked against the schemas on its own; what depends on the project (a
     service's image or build, the names it uses) is judged on the project as Compose reads it.
     With ``files``, also the files Compose reads as it loads the project (included files,
     env_file, label_file, extends.file) must exist: ``validate`` checks the project, a switch
-    only the text it edits.
+    only the text it edits. With the ``environment`` interpolation sees (``validate``), each
+    file is checked as Compose checks it, once ``${VAR}`` and its forms are replaced; a switch
+    checks the text as written, which does not depend on the variables.
     """
     model = model if model is not None else effective.read(sources)
     found: list[Problem] = []
     for layer in sources.layers:
-        found += _file_problems(layer.document)
+        data = layer.document.data
+        if environment is not None:
+            data, missing = _interpolated(data, environment)
+            found += [_problem(layer.document, path, message, False) for path, message in missing]
+        found += _file_problems(layer.document, data)
         if files:
             found += [_problem(layer.document, path, message, at_key) for path, message, at_key
                       in references.missing_files(layer.document.data, layer.folder)]
@@ -42,14 +48,15 @@ def problems(sources: Sources, model: effective.Model | None = None,
     return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
 
 
-def _file_problems(document: Document) -> list[Problem]:
-    """What is wrong with one file whatever else the project holds."""
+def _file_problems(document: Document, data: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with one file (its ``data`` as Compose validates it) whatever else the
+    project holds."""
     from composeswap import schema
 
     found: list[Problem] = []
-    if not schema.is_valid_compose(document.data):
+    if not schema.is_valid_compose(data):
         found += [_problem(document, v.path, v.message, v.points_at_key)
-                  for v in schema.compose_violations(document.data)]
+                  for v in schema.compose_violations(data)]
     if not schema.is_valid_config(document.data):
         found += [_problem(document, v.path, v.message, v.points_at_key)
                   for v in schema.config_violations(document.data)]
@@ -59,10 +66,35 @@ def _file_problems(document: Document) -> list[Problem]:
 
 
 def require_valid(sources: Sources, model: effective.Model | None = None,
-                  files: bool = False) -> None:
-    found = problems(sources, model, files)
+                  files: bool = False, environment: Mapping[str, str] | None = None) -> None:
+    found = problems(sources, model, files, environment)
     if found:
         raise ComposeswapError(*found)
+
+
+def _interpolated(data: Mapping[str, Any], environment: Mapping[str, str]
+                  ) -> tuple[dict[str, Any], list[tuple[JsonPath, str]]]:
+    """The file's data with every value interpolated as Compose does (keys never are), and
+    where a required variable (``${VAR:?message}``) is missing."""
+    from composeswap import envfile
+
+    missing: list[tuple[JsonPath, str]] = []
+
+    def value(item: Any, path: JsonPath) -> Any:
+        if isinstance(item, str) and "$" in item:
+            try:
+                return envfile.substitute(item, environment.get)
+            except envfile.TemplateError as error:
+                missing.append((path, f"{error} (from the environment and the project's .env)"))
+                return item
+        if isinstance(item, Mapping):
+            return {key: value(child, (*path, key)) for key, child in item.items()}
+        if isinstance(item, list):
+            return [value(child, (*path, index)) for index, child in enumerate(item)]
+        return item
+
+    interpolated: dict[str, Any] = value(data, ())
+    return interpolated, missing
 
 
 def _merged(sources: Sources, model: effective.Model) -> Mapping[str, Any]:

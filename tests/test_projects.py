@@ -200,3 +200,36 @@ def test_a_switch_that_edits_two_files_writes_both_or_neither(
     assert result.exit_code == 2
     assert "b/compose.yaml: error: the file is read-only" in result.stderr
     assert snapshot(tmp_path) == original
+
+
+INTERPOLATED = {
+    "a required variable from .env": ({".env": "TAG=1.27\n", "compose.yaml":
+                                       "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n"}, True),
+    "a required variable unset": ({"compose.yaml":
+                                   "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n"}, False),
+    "an unset name left empty": ({"compose.yaml": "services:\n  web:\n    image: nginx\n"
+                                  "    container_name: ${FIXED_NAME}\n"}, False),
+    "a default and a literal dollar": ({"compose.yaml": "services:\n  web:\n    image: nginx\n"
+                                        "    container_name: ${NAME:-web1}\n"
+                                        "    environment:\n      A: $$HOME\n"}, True),
+    "a required variable in an override file": (
+        {"compose.yaml": "services:\n  web:\n    image: nginx\n",
+         "compose.override.yaml": "services:\n  web:\n    container_name: ${NAME?name it}\n"},
+        False),
+}
+
+
+@pytest.mark.parametrize("files, valid", INTERPOLATED.values(), ids=INTERPOLATED.keys())
+def test_validate_interpolates_as_compose_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               files: dict[str, str], valid: bool) -> None:
+    for name in ("TAG", "NAME", "FIXED_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    write(tmp_path, Project(files))
+    result = run(tmp_path, "validate")
+    assert (result.exit_code == 0) is valid, result.stderr
+    done = subprocess.run([str(docker_compose()), "config", "-q"], cwd=tmp_path, timeout=60,
+                          capture_output=True, env={"PATH": os.environ.get("PATH", "")})
+    assert (done.returncode == 0) is valid
+    if not valid:  # at the value, in the file that writes it
+        assert result.stderr.startswith(("compose.yaml:", "compose.override.yaml:"))
+        assert ":3:" in result.stderr or ":4:" in result.stderr
