@@ -132,6 +132,7 @@ class Workload:
     name: str
     file: Path
     services: int
+    found: bool = False  # the project is found as Compose finds it, not named with -f
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,27 @@ def write_typical(scratch: Path) -> Workload:
     return Workload(f"typical ({lines} lines)", file, TYPICAL_SERVICES)
 
 
+# A project of three files, as Compose finds it: the base file includes the database's file, and
+# the override file Compose adds changes a setting of the api.
+PROJECT_FILES = {
+    "compose.yaml": TYPICAL.replace("name: shop\n", "name: shop\ninclude:\n  - db/compose.yaml\n")
+    .split("  db:\n")[0] + "  cache:\n    image: redis:7-alpine\n",
+    "compose.override.yaml": "services:\n  api:\n    environment:\n      LOG_LEVEL: debug\n",
+    "db/compose.yaml": "services:\n  db:\n    image: postgres:16\n    environment:\n"
+                       "      POSTGRES_USER: shop\n      POSTGRES_PASSWORD: shop\n",
+}
+
+
+def write_project(scratch: Path) -> Workload:
+    folder = scratch / "project"
+    for name, text in PROJECT_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    _make_sources(folder, TYPICAL_SOURCES)
+    return Workload("three files (base, override, include)", folder / "compose.yaml",
+                    TYPICAL_SERVICES, found=True)
+
+
 def write_generated(folder: Path, services: int) -> Workload:
     folder.mkdir()
     names = [f"svc{index:05d}" for index in range(1, services + 1)]
@@ -251,11 +273,16 @@ def composeswap(*args: str, python: Path | None = None) -> list[str]:
 
 
 def switch_args(workload: Workload) -> list[str]:
-    return ["-f", str(workload.file), "local", "--diff"]
+    return [*_files(workload), "local", "--diff"]
 
 
 def config_command(binary: Path, workload: Workload) -> list[str]:
-    return [str(binary), "-f", str(workload.file), "config", "-q"]
+    return [str(binary), *_files(workload), "config", "-q"]
+
+
+def _files(workload: Workload) -> list[str]:
+    """``-f FILE``, or nothing for a project both tools find from its folder."""
+    return [] if workload.found else ["-f", str(workload.file)]
 
 
 def run_checked(command: Sequence[str], cwd: Path) -> str:
@@ -329,7 +356,7 @@ def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timin
     cwd = workload.file.parent
     commands = [composeswap(*switch_args(workload)),
                 config_command(settings.docker_compose, workload)]
-    if settings.baseline is not None:
+    if settings.baseline is not None and not workload.found:  # earlier versions read one file
         commands.append(composeswap(*switch_args(workload), python=settings.baseline))
     ours, theirs, *baseline = medians_ms(commands, cwd, repeat)
     return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd),
@@ -450,6 +477,10 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
     print(f"... {typical.name}", file=sys.stderr, flush=True)
     measured = [(typical.name, time_workload(typical, settings, meter))]
     rows = [ratio_row(typical.name, measured[0][1], RATIO_LIMIT)]
+    three = write_project(scratch)
+    print(f"... {three.name}", file=sys.stderr, flush=True)
+    measured.append((three.name, time_workload(three, settings, meter)))
+    rows.append(ratio_row(three.name, measured[-1][1], None))
     timings: dict[int, Timing] = {}
     for size in settings.sizes:
         workload = write_generated(scratch / f"generated-{size}", size)
@@ -459,7 +490,8 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         rows.append(ratio_row(workload.name, timings[size],
                               RATIO_LIMIT if size == RATIO_SIZE else None))
     if settings.baseline is not None:
-        rows += [baseline_row(name, timing) for name, timing in measured]
+        rows += [baseline_row(name, timing) for name, timing in measured
+                 if timing.baseline_ms is not None]
     rows += [growth_row(small, large, timings)
              for small, large in zip(settings.sizes, settings.sizes[1:])]
     rows.append(flag_row("--help", time_flag("--help", settings, meter, scratch), HELP_LIMIT_MS))
