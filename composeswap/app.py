@@ -6,8 +6,8 @@ import contextlib
 import enum
 import os
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from composeswap import effective, files, layers, project, render, validation
 from composeswap.config import Overrides
@@ -42,6 +42,7 @@ class SwitchRequest(NamedTuple):
     write_mode: WriteMode = WriteMode.WRITE
     where: Where = Where()
     validate: bool = True
+    stage_check: bool = True  # local: the Dockerfile must have the target stage
 
 
 class Change(NamedTuple):
@@ -122,6 +123,8 @@ def prepare(request: SwitchRequest, found: project.Project) -> Outcome:
             changes.append(Change(loaded.files[layer.document.file], edits, new_texts[index]))
     if new_texts:
         switched = prove(sources, model, new_texts, decided)
+        if request.stage_check and request.mode is Mode.LOCAL:
+            _check_stages(sources, decided, switched)
         if request.validate:
             for switch in decided.switches:
                 validation.require_valid_result(sources.layers[switch.layer].document,
@@ -174,6 +177,69 @@ def _check_contexts(sources: Sources, decided: Plan) -> None:
         ))
     if problems:
         raise ComposeswapError(*problems)
+
+
+def _check_stages(sources: Sources, decided: Plan,
+                  switched: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each build a switch to local leaves must find its target stage in its Dockerfile, read
+    as BuildKit reads it; a build without a target, or whose Dockerfile cannot be read from
+    here (a URL context, variables), is not checked."""
+    problems = []
+    for switch in decided.switches:
+        build, layer = _as_build(switched[switch.service]), sources.layers[switch.layer]
+        target = build.get("target")
+        if not isinstance(target, str):
+            continue
+        why = _missing_stage(layer.folder, build, target)
+        if why:
+            service = layer.document.services[switch.service]
+            problems.append(Problem(layer.document.file, f"{why}; fix it, pass --target, or "
+                                    "--no-stage-check to switch anyway", service.line,
+                                    service.column + 1, f"services.{switch.service}"))
+    if problems:
+        raise ComposeswapError(*problems)
+
+
+def _as_build(service: Mapping[str, Any]) -> Mapping[str, Any]:
+    build = service.get("build")
+    return {"context": build} if isinstance(build, str) else build \
+        if isinstance(build, Mapping) else {}
+
+
+def _missing_stage(folder: str, build: Mapping[str, Any], target: str) -> str | None:
+    """Why the build's Dockerfile lacks the target stage, or None when it has it (or cannot be
+    read from here: Compose reads it when it builds)."""
+    from composeswap import dockerfile  # only when a check runs
+
+    context = str(build.get("context", "."))
+    source = dockerfile.dockerfile_source(_home(context), build)
+    if source.unknown:
+        return None
+    if source.inline is not None:
+        text, name = source.inline, "its dockerfile_inline"
+    else:
+        name = str(source.path)
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", newline="") as file:
+                text = file.read()
+        except OSError:
+            return f"no Dockerfile at {name} to build target '{target}' from"
+        except UnicodeDecodeError:
+            return f"{name} is not UTF-8 text"
+    try:
+        stages = dockerfile.read_stages(text)
+    except dockerfile.DockerfileError as error:
+        return f"{name}: {error}"
+    if dockerfile.has_stage(stages, target):
+        return None
+    listed = ", ".join(stages.names) or "none named"
+    return f"{name} has no stage '{target}' (stages: {listed})"
+
+
+def _home(context: str) -> str:
+    """Compose reads a leading '~' as the home folder."""
+    return os.path.join(os.path.expanduser("~"), context[1:].lstrip("/")) \
+        if context.startswith("~") else context
 
 
 def _first_name(outcome: Outcome) -> str:

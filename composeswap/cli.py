@@ -142,6 +142,8 @@ def _where(before: _Where, options: dict[str, Any]) -> Where:
               callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
 @click.option("--target", metavar="STAGE", callback=_stage,
               help="Dockerfile stage to build (default: dev).")
+@click.option("--no-stage-check", is_flag=True,
+              help="Switch even when the Dockerfile has no such stage.")
 @_write_options
 @_project_options
 @click.pass_obj
@@ -204,6 +206,7 @@ def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, s
         overrides=Overrides(images=images, contexts=contexts, target=target),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
         where=where, validate=not modes.get("no_validate"),
+        stage_check=not modes.get("no_stage_check"),
     )
     sys.exit(_guarded(lambda: app.switch(request), output_format))
 

@@ -36,6 +36,7 @@ class Settings(NamedTuple):
     image: str
     context: str
     target: str
+    dockerfile: str | None = None  # written into the build only when configured
 
 
 def settings(service: str, own: Mapping[str, Any], top: object,
@@ -46,10 +47,13 @@ def settings(service: str, own: Mapping[str, Any], top: object,
     target = overrides.target or _first("target", chain)
     image = overrides.images.get(service) or _first("image", chain)
     context = overrides.contexts.get(service) or _first("context", chain)
+    dockerfile = next((layer["dockerfile"] for layer in chain[:2]
+                       if isinstance(layer.get("dockerfile"), str) and layer["dockerfile"]), None)
     return Settings(
         image=render(image, service, target),
         context=render(context, service, target),
         target=render(target, service, target),
+        dockerfile=render(dockerfile, service, target) if dockerfile else None,
     )
 
 

@@ -248,6 +248,9 @@ def _settings(model: Model, read: Effective, overrides: Overrides) -> Settings:
 def _value(mode: Mode, settings: Settings) -> Value:
     if mode is Mode.REMOTE:
         return settings.image
+    if settings.dockerfile:
+        return {"context": settings.context, "dockerfile": settings.dockerfile,
+                "target": settings.target}
     return {"context": settings.context, "target": settings.target}
 
 

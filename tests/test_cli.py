@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from composeswap import __version__
-from tests.helpers import Result, run
+from tests.helpers import Result, run, source_folder
 
 DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
 REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
@@ -28,7 +28,7 @@ def project(folder: Path, text: bytes, *sources: str) -> Path:
     """A compose.yaml holding ``text`` in ``folder``, with the given source folders beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     for source in sources:
-        (folder / source).mkdir(parents=True, exist_ok=True)
+        source_folder(folder / source)
     compose = folder / "compose.yaml"
     compose.write_bytes(text)
     return compose
@@ -333,7 +333,7 @@ def test_service_settings_win_over_top_level_ones(tmp_path: Path) -> None:
             b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n")
     project_folder = tmp_path / "stack"
     compose = project(project_folder, text, "src/api")
-    (tmp_path / "api-repo").mkdir()
+    source_folder(tmp_path / "api-repo")
     assert run(project_folder, "local").exit_code == 0
     assert b"      context: ../api-repo\n" in compose.read_bytes()
     assert run(project_folder, "remote").exit_code == 0
@@ -355,7 +355,7 @@ def test_options_win_over_service_settings(tmp_path: Path) -> None:
 def test_context_override_keeps_the_original_image_until_switched_back(tmp_path: Path) -> None:
     folder = tmp_path / "stack"
     compose = project(folder, REMOTE_API)
-    (tmp_path / "other").mkdir()
+    source_folder(tmp_path / "other")
     result = run(folder, "local", "api", "--context", "api=../other")
     assert result.exit_code == 0, result.stderr
     assert compose.read_bytes() == (
@@ -529,7 +529,7 @@ def test_context_folder_is_looked_for_beside_the_compose_file(tmp_path: Path) ->
 
 
 def test_context_folder_in_the_working_folder_does_not_count(tmp_path: Path) -> None:
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     compose = project(tmp_path / "stack", REMOTE_API)
     result = run(tmp_path, "-f", "stack/compose.yaml", "local")
     assert result.exit_code == 2
@@ -553,7 +553,7 @@ def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str) -> None:
     # Compose reads '~' as $HOME, and '~src' as $HOME/src (not the home of a user 'src').
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    source_folder(tmp_path / "home" / "src" / "api")
     compose = project(tmp_path / "stack", REMOTE_API)
     result = run(tmp_path / "stack", "local", "api", "--context", f"api={context}")
     assert result.exit_code == 0, result.stderr
@@ -563,7 +563,7 @@ def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
 def test_a_context_in_the_home_folder_from_the_settings_is_found_there(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    (tmp_path / "home" / "src" / "api").mkdir(parents=True)
+    source_folder(tmp_path / "home" / "src" / "api")
     compose = project(tmp_path / "stack", b"x-composeswap:\n  context: ~/src/{service}\n"
                       + REMOTE_API)
     result = run(tmp_path / "stack", "local")
@@ -574,7 +574,7 @@ def test_a_context_in_the_home_folder_from_the_settings_is_found_there(
 def test_a_missing_context_in_the_home_folder_says_where_it_was_looked_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    (tmp_path / "stack" / "src" / "api").mkdir(parents=True)  # beside the file does not count
+    source_folder(tmp_path / "stack" / "src" / "api")  # beside the file does not count
     compose = project(tmp_path / "stack", REMOTE_API)
     result = run(tmp_path / "stack", "local", "api", "--context", "api=~/src/api")
     assert result.exit_code == 2

@@ -21,7 +21,7 @@ from composeswap.model import Layer, Sources
 from composeswap.plan import plan
 from composeswap.steps import Form, Mode
 from composeswap.text import Source
-from tests.helpers import compose_config, run
+from tests.helpers import compose_config, run, source_folder
 
 
 def model(text: str) -> effective.Model:
@@ -149,7 +149,7 @@ def test_what_cannot_switch_exactly_is_refused_at_the_service(
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
     for folder in ("api", "base", "web", "ai"):
-        (tmp_path / folder).mkdir()
+        source_folder(tmp_path / folder)
     result = run(tmp_path, *args)
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(f"compose.yaml:{line}:"), result.stderr
@@ -178,7 +178,7 @@ def test_a_third_party_image_with_a_dev_tag_is_left_alone(tmp_path: Path) -> Non
             "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n")
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
-    (tmp_path / "api").mkdir()  # no ./python: a run that touched it would be refused
+    source_folder(tmp_path / "api")  # no ./python: a run that touched it would be refused
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
     assert "python" not in result.stderr
@@ -202,7 +202,7 @@ def test_two_identical_round_trips_write_the_same_files(tmp_path: Path, text: st
                                                         first: str) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     second = "local" if first == "remote" else "remote"
     seen = []
     for _ in range(2):

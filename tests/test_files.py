@@ -16,7 +16,7 @@ import pytest
 import composeswap.files
 import composeswap.render
 from composeswap.files import ComposeFile
-from tests.helpers import Result, run
+from tests.helpers import Result, run, source_folder
 
 REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
@@ -27,7 +27,7 @@ NOBODY = 65534
 
 def project(folder: Path, text: bytes, name: str = "compose.yaml") -> Path:
     """``text`` as ``name`` in ``folder``, with the ./api source folder beside it."""
-    (folder / "api").mkdir(parents=True, exist_ok=True)
+    source_folder(folder / "api")
     compose = folder / name
     compose.write_bytes(text)
     return compose
@@ -239,7 +239,7 @@ def test_symlink_into_another_folder_edits_the_target_there(tmp_path: Path) -> N
     real = shared / "compose.yaml"
     real.write_bytes(REMOTE_API)
     stack = tmp_path / "stack"
-    (stack / "api").mkdir(parents=True)
+    source_folder(stack / "api")
     link = stack / "compose.yaml"
     link.symlink_to("../shared/compose.yaml")
     result = run(stack, "local")
@@ -509,7 +509,7 @@ def test_crlf_file_with_overrides_stays_crlf(tmp_path: Path) -> None:
     text = (b"services:\r\n  api:  # ours\r\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\r\n"
             b"  db:\r\n    image: postgres:16\r\n")
     compose = project(tmp_path, text)
-    (tmp_path / "src").mkdir()
+    source_folder(tmp_path / "src")
     result = run(tmp_path, "local", "api", "--context", "api=./src", "--target", "test")
     assert result.exit_code == 0, result.stderr
     after = compose.read_bytes()

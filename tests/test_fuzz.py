@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import pytest
 
 from composeswap import yamlsource
-from tests.helpers import FIXTURES, run
+from tests.helpers import FIXTURES, run, source_folder
 from tests.test_properties import PROFILE
 
 TEXTS = [path.read_bytes() for path in sorted({*FIXTURES.rglob("*.yaml"), *FIXTURES.rglob("*.yml")})
@@ -46,7 +46,7 @@ def test_a_damaged_file_is_an_answer_not_a_crash(tmp_path_factory: pytest.TempPa
                                                  fast: bool, text: bytes) -> None:
     folder = tmp_path_factory.mktemp("fuzz")
     for name in ("api", "web", "worker", "db"):
-        (folder / name).mkdir()
+        source_folder(folder / name)
     compose = folder / "compose.yaml"
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(yamlsource, "FAST", fast and yamlsource.FAST)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, load_yaml, run
+from tests.helpers import FIXTURES, load_yaml, run, source_folder
 
 CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
 
@@ -32,7 +32,7 @@ def prepare(case: Path, tmp_path: Path) -> Path:
     else:
         folders = list(load_yaml((case / "before.yaml").read_bytes())["services"])
     for folder in folders:
-        (project / folder).mkdir(parents=True, exist_ok=True)
+        source_folder(project / folder)
     compose = project / "compose.yaml"
     compose.write_bytes((case / "before.yaml").read_bytes())
     return compose

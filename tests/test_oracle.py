@@ -20,6 +20,7 @@ import pytest
 
 from tests.helpers import (
     FIXTURES, SWITCHED_KEYS, assert_only_switched_differ, compose_project, load_yaml, run,
+    source_folder,
 )
 
 GOLDEN = FIXTURES / "golden"
@@ -137,7 +138,7 @@ def project(case: Path, folder: Path) -> Path:
     if (case / "folders").exists():
         names += (case / "folders").read_text().split()
     for name in names:
-        (root / name).mkdir(parents=True, exist_ok=True)
+        source_folder(root / name)
     return root / "compose.yaml"
 
 

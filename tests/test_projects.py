@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.helpers import ORACLE_ENV, assert_only_switched_differ, docker_compose, run
+from tests.helpers import ORACLE_ENV, assert_only_switched_differ, docker_compose, run, source_folder
 
 DEV = "${DOCKER_REGISTRY}/NAME:${IMAGE_TAG}-dev"
 OPPOSITE = {"local": "remote", "remote": "local"}
@@ -38,7 +38,7 @@ def write(root: Path, project: Project) -> None:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
     for folder in project.folders:
-        (root / folder).mkdir(parents=True, exist_ok=True)
+        source_folder(root / folder)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -77,7 +77,7 @@ class Case(NamedTuple):
 CASES = {
     "from a subfolder": Case(
         Project({"compose.yaml": f"services:\n  api:\n    image: {image('api')}\n"},
-                ("api/internal/handlers",)),
+                ("api", "api/internal/handlers")),
         "api/internal/handlers", (), "local", "api", ("compose.yaml",)),
     "two -f files": Case(
         Project({"a/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",

@@ -21,7 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from composeswap import schema
-from tests.helpers import ORACLE_ENV, assert_only_switched_differ, compose_project, run
+from tests.helpers import ORACLE_ENV, assert_only_switched_differ, compose_project, run, source_folder
 
 EXAMPLES = int(os.environ.get("COMPOSESWAP_EXAMPLES", "200"))
 NAMES = ["api", "web", "worker", "cache", "db", "auth"]
@@ -180,7 +180,7 @@ def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         for name in case.forms:
-            (project / name).mkdir()
+            source_folder(project / name)
         compose = project / "compose.yaml"
         original = case.text.encode("utf-8")
         compose.write_bytes(original)
@@ -269,7 +269,7 @@ def test_docker_compose_reads_only_the_switched_services_changed(
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder).resolve()  # Compose's readings hold absolute paths
         for name in case.forms:
-            (project / name).mkdir()
+            source_folder(project / name)
         compose = project / "compose.yaml"
         compose.write_bytes(case.text.encode("utf-8"))
         before = compose_project(compose)  # Compose accepts the generated file itself

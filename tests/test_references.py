@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import run, source_folder
 
 API = "services:\n  api:\n    image: registry.example.com/api:1.0-dev\n"
 
@@ -117,7 +117,7 @@ def managed_api(tmp_path: Path, more: str) -> Path:
     compose = tmp_path / "compose.yaml"
     compose.write_text("services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
                        + more)
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     return compose
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from composeswap.files import TEMP_SUFFIX
+from tests.helpers import source_folder
 
 SERVICES = 200
 KILLS = int(os.environ.get("COMPOSESWAP_KILLS", "10"))
@@ -51,7 +52,7 @@ def local_text(services: int) -> str:
 
 def project(folder: Path, text: str, services: int) -> Path:
     for index in range(services):
-        (folder / f"svc{index}").mkdir()
+        source_folder(folder / f"svc{index}")
     compose = folder / "compose.yaml"
     compose.write_text(text)
     return compose

@@ -18,7 +18,7 @@ import pytest
 from ruamel.yaml.error import YAMLError
 
 from tests.helpers import (CORPUS, FIXTURES, Result, compose_config, compose_json, load_yaml,
-                           run)
+                           run, source_folder)
 
 # --- agreement with Docker Compose --------------------------------------------------------------
 
@@ -75,7 +75,7 @@ def project(source: Path, folder: Path) -> Path:
     if env.is_file():  # Compose interpolates from the project's .env: part of the project
         shutil.copy(env, folder / ".env")
     for name in service_names(source):
-        (folder / name).mkdir(parents=True, exist_ok=True)
+        source_folder(folder / name)
     return compose
 
 
@@ -171,7 +171,7 @@ def test_every_problem_is_reported_in_file_order_at_its_key_or_value(tmp_path: P
 def test_local_and_remote_refuse_invalid_input_with_the_same_problems(tmp_path: Path,
                                                                        command: str) -> None:
     for name in ("api", "db"):
-        (tmp_path / name).mkdir()
+        source_folder(tmp_path / name)
     compose = tmp_path / "compose.yaml"
     compose.write_bytes(SEVERAL_PROBLEMS)
     for args in ([command], [command, "db"], [command, "--dry-run"]):
@@ -327,7 +327,7 @@ SKIPPED = ("compose.yaml: warning: schema validation skipped (--no-validate); th
 
 
 def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Path) -> None:
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     compose = tmp_path / "compose.yaml"
     compose.write_bytes(FUTURE)
     result = run(tmp_path, "local")
@@ -338,7 +338,7 @@ def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Pa
 
 
 def test_no_validate_switches_a_file_with_a_newer_key_and_warns(tmp_path: Path) -> None:
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     compose = tmp_path / "compose.yaml"
     compose.write_bytes(FUTURE)
     result = run(tmp_path, "local", "--no-validate")
@@ -377,7 +377,7 @@ def test_an_empty_value_is_reported_on_its_own_line(tmp_path: Path, text: bytes,
 
 def test_a_syntax_error_is_not_blamed_on_a_harmless_u2028_elsewhere(tmp_path: Path) -> None:
     text = "services:\n  api:\n    image: \"a\u2028b\"\n    ports: [80\n"
-    (tmp_path / "plain").mkdir()
+    source_folder(tmp_path / "plain")
     plain = validated(tmp_path / "plain", text.replace("\u2028", " ").encode())
     assert plain.stderr.startswith("compose.yaml:5:1: error: invalid YAML: ")
     assert validated(tmp_path, text.encode()).stderr == plain.stderr
@@ -398,7 +398,7 @@ def test_a_result_compose_would_reject_is_never_written(tmp_path: Path,
 
     monkeypatch.setattr(composeswap.app, "prove", proven_but_invalid)
     text = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-    (tmp_path / "api").mkdir()
+    source_folder(tmp_path / "api")
     (tmp_path / "compose.yaml").write_bytes(text)
     result = run(tmp_path, "local")
     assert result.exit_code == 2
