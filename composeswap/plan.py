@@ -46,7 +46,11 @@ class Plan(NamedTuple):
 
 def plan(sources: Sources, model: Model, mode: Mode, names: Sequence[str],
          overrides: Overrides) -> Plan:
-    _check_names(sources.layers[0].document.file, model, names, overrides)
+    """What to switch: the services named or matched by a pattern (``'worker-*'``), or with
+    none, every managed service."""
+    file = sources.layers[0].document.file
+    names = choose(file, model, names)
+    _check_options(file, model, overrides)
     chosen = list(dict.fromkeys(names)) if names else [
         name for name, read in model.services.items() if is_managed(model, read, overrides)
     ]
@@ -295,9 +299,34 @@ def _service_error(document: Document, service: Service, message: str) -> Compos
                 where=f"services.{service.name}")
 
 
-def _check_names(file: str, model: Model, names: Sequence[str], overrides: Overrides) -> None:
+def choose(file: str, model: Model, given: Sequence[str]) -> list[str]:
+    """The services named, and those each shell-style pattern matches, in the project's order
+    for a pattern; a name or pattern that finds none is a problem."""
+    chosen: list[str] = []
+    problems = []
+    for word in given:
+        found = _matching(model, word) if _PATTERN.intersection(word) else \
+            [word] if word in model.services else []
+        if not found:
+            problems.append(_unknown(file, list(model.services), word, ""))
+        chosen += found
+    if problems:
+        raise ComposeswapError(*problems)
+    return list(dict.fromkeys(chosen))
+
+
+_PATTERN = frozenset("*?[")
+
+
+def _matching(model: Model, pattern: str) -> list[str]:
+    import fnmatch  # only for a pattern
+
+    return [name for name in model.services if fnmatch.fnmatchcase(name, pattern)]
+
+
+def _check_options(file: str, model: Model, overrides: Overrides) -> None:
     known = list(model.services)
-    problems = [_unknown(file, known, name, "") for name in names if name not in model.services]
+    problems = []
     for option, given in (("--image", overrides.images), ("--context", overrides.contexts)):
         problems += [_unknown(file, known, name, f"{option} {name}=...: ")
                      for name in given if name not in model.services]
@@ -306,9 +335,14 @@ def _check_names(file: str, model: Model, names: Sequence[str], overrides: Overr
 
 
 def _unknown(file: str, known: list[str], name: str, prefix: str) -> Problem:
+    """No such service: the closest names, not the whole list of a big project."""
+    if _PATTERN.intersection(name):
+        return Problem(file, f"{prefix}no service matches '{name}'; `composeswap status` lists "
+                       f"the {len(known)} services")
     import difflib  # only for a typo
 
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return Problem(file, f"{prefix}no service '{name}'; {hint}"
-                   f"services in this file: {', '.join(known) or 'none'}")
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
+    listed = f"services: {', '.join(known) or 'none'}" if len(known) <= 5 else \
+        f"`composeswap status` lists the {len(known)} services"
+    return Problem(file, f"{prefix}no service '{name}'; {hint}{listed}")

@@ -225,7 +225,7 @@ CASES: dict[str, Case] = {
     # --- the request
     "an unknown service name": Case(
         b"services:\n  api:\n" + DEV_API + b"  web:\n    image: nginx:1.27\n",
-        ("compose.yaml: error: no service 'apj'; did you mean 'api'? services in this file: "
+        ("compose.yaml: error: no service 'apj'; did you mean 'api'? services: "
          "api, web",), (LOCAL, REMOTE), after=("apj",)),
     "a missing source folder": Case(
         b"services:\n  api:\n" + DEV_API,

@@ -724,3 +724,40 @@ def test_service_that_is_an_alias_is_refused_with_its_position(tmp_path: Path) -
     assert compose.read_bytes() == text
     assert result.stderr.startswith("compose.yaml:4:3: error: services.api: "), result.stderr
     assert "please report" not in result.stderr
+
+
+# --- choosing services ---------------------------------------------------------------------------
+
+
+WORKERS = (b"services:\n"
+           b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+           b"  worker-a:\n    image: ${DOCKER_REGISTRY}/worker-a:${IMAGE_TAG}-dev\n"
+           b"  worker-b:\n    image: ${DOCKER_REGISTRY}/worker-b:${IMAGE_TAG}-dev\n")
+
+
+def test_a_pattern_chooses_a_family_of_services(tmp_path: Path) -> None:
+    compose = project(tmp_path, WORKERS, "api", "worker-a", "worker-b")
+    result = run(tmp_path, "local", "worker-*")
+    assert result.exit_code == 0, result.stderr
+    assert "worker-a to local" in result.stderr and "worker-b to local" in result.stderr
+    assert b"  api:\n    image:" in compose.read_bytes()
+    assert compose.read_bytes().count(b"build:") == 2
+
+
+def test_a_pattern_that_matches_nothing_is_refused(tmp_path: Path) -> None:
+    compose = project(tmp_path, WORKERS, "api")
+    result = run(tmp_path, "local", "cron-*")
+    assert result.exit_code == 2
+    assert result.stderr == ("compose.yaml: error: no service matches 'cron-*'; "
+                             "`composeswap status` lists the 3 services\n")
+    assert compose.read_bytes() == WORKERS
+
+
+def test_an_unknown_name_in_a_big_project_gets_the_closest_names_only(tmp_path: Path) -> None:
+    text = b"services:\n" + b"".join(
+        b"  svc%d:\n    image: postgres:16\n" % index for index in range(40))
+    project(tmp_path, text)
+    result = run(tmp_path, "local", "svc4O")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("compose.yaml: error: no service 'svc4O'; did you mean ")
+    assert "svc39" not in result.stderr and "lists the 40 services" in result.stderr

@@ -477,7 +477,7 @@ def test_a_file_without_services_has_nothing_to_switch(tmp_path: Path, command: 
     assert (result.exit_code, result.stderr) == (0, "compose.yaml: nothing to do\n")
     named = run(tmp_path, command, "api")
     assert (named.exit_code, named.stderr) == (
-        2, "compose.yaml: error: no service 'api'; services in this file: none\n")
+        2, "compose.yaml: error: no service 'api'; services: none\n")
     assert (tmp_path / "compose.yaml").read_bytes() == text
 
 
