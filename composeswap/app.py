@@ -7,7 +7,7 @@ import enum
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composeswap import effective, files, layers, project, render, validation
 from composeswap.config import Overrides
@@ -18,6 +18,9 @@ from composeswap.plan import Plan, plan
 from composeswap.proof import prove
 from composeswap.steps import Mode
 from composeswap.text import splice
+
+if TYPE_CHECKING:
+    from composeswap.status import Row
 
 
 class WriteMode(enum.Enum):
@@ -57,16 +60,48 @@ class Outcome(NamedTuple):
     """What a switch decided and produced, before anything is written."""
 
     loaded: layers.Loaded
+    model: effective.Model
     plan: Plan
     changes: tuple[Change, ...]  # the files whose text changes, in merge order
+
+
+class ServiceResult(NamedTuple):
+    """What a command did, or would do, with one service, and where the service is."""
+
+    service: str
+    outcome: str  # switched, would switch, unchanged
+    mode: str  # the form asked for
+    form: str  # the form Compose read before the command
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def as_json(self) -> dict[str, object]:
+        return self._asdict()
 
 
 class Report(NamedTuple):
     """What a command tells the user, and the exit code it ends with."""
 
     messages: tuple[str, ...]  # for stderr
-    diff: str = ""  # for stdout
+    diff: str | None = None  # for stdout, when a diff was asked for
     exit_code: ExitCode = ExitCode.OK
+    services: tuple[ServiceResult, ...] = ()
+    files: tuple[str, ...] = ()  # written, or that would be
+    problems: tuple[Problem, ...] = ()  # findings that are not errors of the input (--check)
+    statuses: tuple[Row, ...] = ()  # status rows, which --format json lists as its services
+
+    def as_json(self) -> dict[str, object]:
+        """The one JSON object every command prints with --format json."""
+        found: dict[str, object] = {
+            "services": [result.as_json() for result in (self.statuses or self.services)],
+            "files": list(self.files),
+            "problems": [problem.as_json() for problem in self.problems],
+        }
+        if self.diff is not None:
+            found["diff"] = self.diff
+        return found
 
 
 def find(where: Where) -> project.Project:
@@ -81,17 +116,46 @@ def switch(request: SwitchRequest) -> Report:
         outcome = prepare(request, found)
         if writing and outcome.changes:
             files.write_all([(change.file, change.new_text) for change in outcome.changes])
-    messages = _messages(outcome, request.write_mode)
+    checking = request.write_mode is WriteMode.CHECK
+    results = _results(outcome, request.write_mode)
+    findings = tuple(_finding(result) for result in results
+                     if checking and result.outcome == "would switch")
+    messages = _messages(outcome, request.write_mode) if not findings else \
+        tuple(finding.render() for finding in findings)
     if not request.validate:
         messages = (f"{_first_name(outcome)}: warning: schema validation skipped "
                     "(--no-validate); the edit was still proven", *messages)
-    diff = ""
+    diff = None
     if request.write_mode is WriteMode.DIFF:
         diff = "".join(unified_diff(change.file.name, change.file.text, change.edits)
                        for change in outcome.changes)
-    code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK and outcome.changes \
-        else ExitCode.OK
-    return Report(messages, diff, code)
+    code = ExitCode.WOULD_CHANGE if checking and outcome.changes else ExitCode.OK
+    return Report(messages, diff, code, results,
+                  tuple(change.file.name for change in outcome.changes), findings)
+
+
+def _results(outcome: Outcome, write_mode: WriteMode) -> tuple[ServiceResult, ...]:
+    decided, sources = outcome.plan, outcome.loaded.sources
+    verb = "switched" if write_mode is WriteMode.WRITE else "would switch"
+    found = [_result(outcome, switch.service, verb, switch.summary)
+             for switch in decided.switches]
+    return tuple(found) + tuple(
+        _result(outcome, name, "unchanged", f"already {decided.mode.value}")
+        for name in decided.unchanged)
+
+
+def _result(outcome: Outcome, name: str, verb: str, message: str) -> ServiceResult:
+    read = outcome.model.services[name]
+    document = outcome.loaded.sources.layers[read.layer].document
+    service = document.services[name]
+    return ServiceResult(name, verb, outcome.plan.mode.value, read.form.value, document.file,
+                         service.line, service.column + 1, message)
+
+
+def _finding(result: ServiceResult) -> Problem:
+    """A --check finding as a diagnostic at the service, for editors and CI."""
+    return Problem(result.file, f"is {result.form}; {result.mode} would switch it: "
+                   f"{result.message}", result.line, result.column, f"services.{result.service}")
 
 
 @contextlib.contextmanager
@@ -129,7 +193,7 @@ def prepare(request: SwitchRequest, found: project.Project) -> Outcome:
             for switch in decided.switches:
                 validation.require_valid_result(sources.layers[switch.layer].document,
                                                 {switch.service: switched[switch.service]})
-    return Outcome(loaded, decided,
+    return Outcome(loaded, model, decided,
                    tuple(change for change in changes if change.new_text != change.file.text))
 
 
@@ -144,7 +208,7 @@ def validate(request: ValidateRequest) -> Report:
     given = [layers.display_name(path, os.getcwd()) for path in found.files]
     others = [name for name in loaded.files if name not in given]
     besides = f" (with {', '.join(others)})" if others else ""
-    return Report((f"{', '.join(given)}: valid{besides}",))
+    return Report((f"{', '.join(given)}: valid{besides}",), files=tuple(loaded.files))
 
 
 _REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
@@ -256,3 +320,25 @@ def _messages(outcome: Outcome, write_mode: WriteMode) -> tuple[str, ...]:
             if decided.unchanged else ""
         messages.append(f"{_first_name(outcome)}: nothing to do{already}")
     return tuple(messages)
+
+
+class StatusRequest(NamedTuple):
+    where: Where = Where()
+    services: tuple[str, ...] = ()  # names and patterns; none: every service
+    colour: bool = False
+
+
+def status(request: StatusRequest) -> Report:
+    """Each service's form as Compose reads the project, and what the other would be."""
+    from composeswap import status as rows
+    from composeswap.plan import choose
+
+    found = find(request.where)
+    loaded = layers.load(found.files, found.directory, os.getcwd())
+    sources = loaded.sources
+    model = effective.read(sources)
+    names = choose(sources.layers[0].document.file, model, request.services) \
+        if request.services else list(model.services)
+    table = rows.rows(sources, model, names, found.environment)
+    return Report((rows.table(table, request.colour),), files=tuple(loaded.files),
+                  statuses=tuple(table))

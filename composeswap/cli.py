@@ -18,7 +18,7 @@ from composeswap import __version__
 
 if TYPE_CHECKING:
     from composeswap.app import Report, Where
-    from composeswap.errors import ComposeswapError
+    from composeswap.errors import Problem
 
 _MODES = ("dry_run", "diff", "check")
 SHOWN_PROBLEMS = 20
@@ -191,6 +191,24 @@ def validate(before: _Where, /, output_format: str, **options: Any) -> None:
     sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(where)), output_format))
 
 
+@main.command(short_help="Show each service's form, as Compose reads the project.")
+@click.argument("services", nargs=-1)
+@_format_option
+@_project_options
+@click.pass_obj
+def status(before: _Where, /, services: tuple[str, ...], output_format: str,
+           **options: Any) -> None:
+    """Show whether each service (or each one SERVICES names or matches) is local or remote as
+    Compose reads the project, whether composeswap manages it, where it is defined, its image
+    or build context, and whether its Dockerfile has the target stage.
+    """
+    from composeswap import app
+
+    colour = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    request = app.StatusRequest(_where(before, options), services, colour)
+    sys.exit(_guarded(lambda: app.status(request), output_format, table=True))
+
+
 def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
          contexts: dict[str, str], target: str | None, output_format: str,
          modes: dict[str, bool]) -> None:
@@ -211,14 +229,14 @@ def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, s
     sys.exit(_guarded(lambda: app.switch(request), output_format))
 
 
-def _guarded(command: Callable[[], Report], output_format: str) -> int:
+def _guarded(command: Callable[[], Report], output_format: str, table: bool = False) -> int:
     """Run a command and print its report; a problem in the input never shows a traceback."""
     from composeswap.errors import ComposeswapError, ExitCode
 
     try:
         report = command()
     except ComposeswapError as error:
-        _print_problems(error, output_format)
+        _print_problems(error.problems, output_format)
         return ExitCode.ERROR
     except KeyboardInterrupt:
         click.echo("interrupted; the file is unchanged", err=True)
@@ -226,11 +244,16 @@ def _guarded(command: Callable[[], Report], output_format: str) -> int:
     except Exception as error:  # the one place a bug meets the user
         _print_bug(error)
         return ExitCode.BUG
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(report.as_json(), indent=2))
+        if table:  # the table is the result itself: JSON replaces it
+            return report.exit_code
     for message in report.messages:
-        click.echo(message, err=True)
-    click.echo(report.diff, nl=False)
-    if output_format == "json" and not report.diff:
-        click.echo("[]")  # no problems; after a diff, stdout stays a clean diff
+        click.echo(message, err=not table)
+    if output_format != "json" and report.diff:
+        click.echo(report.diff, nl=False)
     return report.exit_code
 
 
@@ -246,15 +269,26 @@ def _print_bug(error: Exception) -> None:
                "as it was or fully switched.", err=True)
 
 
-def _print_problems(error: ComposeswapError, output_format: str) -> None:
-    problems = sorted(error.problems, key=lambda problem: problem.sort_key())
+def _print_problems(problems: Sequence[Problem], output_format: str) -> None:
+    ordered = sorted(problems, key=lambda problem: problem.sort_key())
     if output_format == "json":
         import json
 
-        click.echo(json.dumps([problem.as_json() for problem in problems], indent=2))
+        refused = [_refused(problem) for problem in ordered
+                   if problem.where.startswith("services.") and problem.line is not None]
+        click.echo(json.dumps({"services": list({r["service"]: r for r in refused}.values()),
+                               "files": [],
+                               "problems": [problem.as_json() for problem in ordered]},
+                              indent=2))
         return
-    for problem in problems[:SHOWN_PROBLEMS]:
+    for problem in ordered[:SHOWN_PROBLEMS]:
         click.echo(problem.render(), err=True)
-    if len(problems) > SHOWN_PROBLEMS:
-        click.echo(f"... and {len(problems) - SHOWN_PROBLEMS} more problems "
+    if len(ordered) > SHOWN_PROBLEMS:
+        click.echo(f"... and {len(ordered) - SHOWN_PROBLEMS} more problems "
                    "(--format json lists them all)", err=True)
+
+
+def _refused(problem: Problem) -> dict[str, object]:
+    """A service a problem is about, as --format json lists it: refused, with the reason."""
+    return {"service": problem.where.split(".")[1], "outcome": "refused", "file": problem.file,
+            "line": problem.line, "column": problem.column, "message": problem.message}

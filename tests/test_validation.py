@@ -216,7 +216,9 @@ def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
     result = run(tmp_path, command, "--format", "json")
     assert result.exit_code == 2
     assert result.stderr == ""
-    problems = json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert report["files"] == []
+    problems = report["problems"]
     assert isinstance(problems, list) and len(problems) == 25
     assert problems[0] == {
         "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
@@ -228,7 +230,7 @@ def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
 
 def test_json_keeps_file_order_across_kinds_of_problem(tmp_path: Path) -> None:
     result = validated(tmp_path, SEVERAL_PROBLEMS, "--format", "json")
-    problems = json.loads(result.stdout)
+    problems = json.loads(result.stdout)["problems"]
     rendered = [f"{p['file']}:{p['line']}:{p['column']}: {p['severity']}: {p['path']}: "
                 f"{p['message']}" for p in problems]
     assert rendered == SEVERAL_PROBLEMS_REPORTED
@@ -239,11 +241,12 @@ def test_a_valid_file_says_so_on_stderr(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "compose.yaml: valid\n")
 
 
-def test_a_valid_file_in_json_is_an_empty_list(tmp_path: Path) -> None:
+def test_a_valid_file_in_json_has_no_problems(tmp_path: Path) -> None:
     result = validated(tmp_path, b"services:\n  api:\n    image: nginx:1.27\n",
                        "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == []
+    assert json.loads(result.stdout) == {"services": [], "files": ["compose.yaml"],
+                                         "problems": []}
     assert result.stderr == "compose.yaml: valid\n"
 
 
@@ -286,7 +289,7 @@ def test_yaml_syntax_errors_in_json_have_a_position_and_no_path(tmp_path: Path) 
     result = validated(tmp_path, b"services:\n  api:\n    image: a\n    image: b\n",
                        "--format", "json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout) == [{
+    assert json.loads(result.stdout)["problems"] == [{
         "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
         "message": 'invalid YAML: found duplicate key "image"', "path": "",
     }]
@@ -350,7 +353,11 @@ def test_no_validate_switches_a_file_with_a_newer_key_and_warns(tmp_path: Path) 
     back = run(tmp_path, "remote", "--no-validate", "--format", "json")
     assert back.exit_code == 0, back.stderr
     assert back.stderr.splitlines()[0] == SKIPPED
-    assert json.loads(back.stdout) == []
+    assert json.loads(back.stdout) == {
+        "services": [{"service": "api", "outcome": "switched", "mode": "remote",
+                      "form": "local", "file": "compose.yaml", "line": 2, "column": 3,
+                      "message": "image ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"}],
+        "files": ["compose.yaml"], "problems": []}
     assert compose.read_bytes() == FUTURE
 
 
