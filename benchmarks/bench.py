@@ -255,8 +255,10 @@ def write_generated(folder: Path, services: int) -> Workload:
 
 
 def _make_sources(folder: Path, names: Sequence[str]) -> None:
+    """A source folder per service, whose Dockerfile has the dev stage `local` checks for."""
     for name in names:
         (folder / name).mkdir()
+        (folder / name / "Dockerfile").write_text("FROM alpine:3.20 AS base\nFROM base AS dev\n")
 
 
 def child_environment() -> dict[str, str]:
@@ -361,6 +363,16 @@ def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timin
     ours, theirs, *baseline = medians_ms(commands, cwd, repeat)
     return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd),
                   baseline[0] if baseline else None)
+
+
+def time_status(workload: Workload, settings: Settings, meter: Meter) -> Timing:
+    """``status`` beside ``docker compose config -q``: both read the project and report."""
+    repeat = min(settings.repeat, LARGE_REPEAT) if workload.services >= LARGE_SERVICES \
+        else settings.repeat
+    cwd, args = workload.file.parent, [*_files(workload), "status"]
+    ours, theirs = medians_ms([composeswap(*args),
+                               config_command(settings.docker_compose, workload)], cwd, repeat)
+    return Timing(ours, theirs, peak_mib(meter, args, cwd))
 
 
 def time_flag(flag: str, settings: Settings, meter: Meter, cwd: Path) -> Timing:
@@ -476,7 +488,8 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
     typical = write_typical(scratch)
     print(f"... {typical.name}", file=sys.stderr, flush=True)
     measured = [(typical.name, time_workload(typical, settings, meter))]
-    rows = [ratio_row(typical.name, measured[0][1], RATIO_LIMIT)]
+    rows = [ratio_row(typical.name, measured[0][1], RATIO_LIMIT),
+            ratio_row(f"status, {typical.name}", time_status(typical, settings, meter), None)]
     three = write_project(scratch)
     print(f"... {three.name}", file=sys.stderr, flush=True)
     measured.append((three.name, time_workload(three, settings, meter)))
@@ -489,6 +502,9 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         measured.append((workload.name, timings[size]))
         rows.append(ratio_row(workload.name, timings[size],
                               RATIO_LIMIT if size == RATIO_SIZE else None))
+        if size == RATIO_SIZE:
+            rows.append(ratio_row(f"status, {workload.name}",
+                                  time_status(workload, settings, meter), None))
     if settings.baseline is not None:
         rows += [baseline_row(name, timing) for name, timing in measured
                  if timing.baseline_ms is not None]
