@@ -13,7 +13,7 @@ from composeswap import effective, files, layers, project, render, validation
 from composeswap.config import Overrides
 from composeswap.diff import unified_diff
 from composeswap.errors import ComposeswapError, ExitCode, Problem
-from composeswap.model import Sources
+from composeswap.model import Document, Service, Sources
 from composeswap.plan import Plan, plan
 from composeswap.proof import prove
 from composeswap.steps import Mode
@@ -36,6 +36,7 @@ class Where(NamedTuple):
     files: tuple[str, ...] = ()  # -f, in order
     project_directory: str | None = None
     env_files: tuple[str, ...] = ()
+    cwd: str | None = None  # find the project as if run in this folder (default: the current)
 
 
 class SwitchRequest(NamedTuple):
@@ -105,8 +106,8 @@ class Report(NamedTuple):
 
 
 def find(where: Where) -> project.Project:
-    return project.find(where.files, os.getcwd(), os.environ, where.project_directory,
-                        where.env_files)
+    return project.find(where.files, where.cwd or os.getcwd(), os.environ,
+                        where.project_directory, where.env_files)
 
 
 def switch(request: SwitchRequest) -> Report:
@@ -342,3 +343,54 @@ def status(request: StatusRequest) -> Report:
     table = rows.rows(sources, model, names, found.environment)
     return Report((rows.table(table, request.colour),), files=tuple(loaded.files),
                   statuses=tuple(table))
+
+
+class ToggleRequest(NamedTuple):
+    service: str | None  # or the service whose definition holds ``at``
+    at: tuple[str, int] | None = None  # FILE, LINE, as an editor knows the cursor
+    switch: SwitchRequest = SwitchRequest(Mode.LOCAL)  # how to switch; its mode is decided here
+
+
+def toggle(request: ToggleRequest) -> Report:
+    """Switch a service to the other form: local when Compose reads it as remote (or with both
+    image and build), remote when local."""
+    from composeswap.plan import choose
+    from composeswap.steps import Form
+
+    where = request.switch.where
+    if request.at is not None:  # the project is found from the file's folder, as if run there
+        where = where._replace(cwd=os.path.dirname(os.path.abspath(request.at[0])))
+    found = find(where)
+    loaded = layers.load(found.files, found.directory, os.getcwd())
+    model = effective.read(loaded.sources)
+    name = _service_at(loaded.sources, *request.at) if request.at is not None else \
+        choose(loaded.sources.layers[0].document.file, model, [str(request.service)])[0]
+    read = model.services[name]
+    if read.form in (Form.PROVIDER, Form.NEITHER):
+        document = loaded.sources.layers[read.layer].document
+        service = document.services[name]
+        raise ComposeswapError(Problem(
+            document.file, f"has {read.form.value}: there is nothing to toggle", service.line,
+            service.column + 1, f"services.{name}"))
+    mode = Mode.REMOTE if read.form is Form.LOCAL else Mode.LOCAL
+    return switch(request.switch._replace(mode=mode, services=(name,), where=where))
+
+
+def _service_at(sources: Sources, file: str, line: int) -> str:
+    """The service whose definition holds ``line`` of ``file``."""
+    path = os.path.abspath(file)
+    for layer in sources.layers:
+        document = layer.document
+        if os.path.abspath(document.file) != path:
+            continue
+        for name, service in document.services.items():
+            if service.line <= line <= _last_line(document, service):
+                return name
+        raise ComposeswapError(Problem(document.file, f"line {line} is in no service; put the "
+                                       "cursor on a service's definition", line, 1))
+    raise ComposeswapError(Problem(file, "is not a file of the project found from its folder"))
+
+
+def _last_line(document: Document, service: Service) -> int:
+    ends = [entry.value_end for entry in service.entries.values()]
+    return document.source.position(max(ends))[0] if ends else service.line

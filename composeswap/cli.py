@@ -17,7 +17,7 @@ import click
 from composeswap import __version__
 
 if TYPE_CHECKING:
-    from composeswap.app import Report, Where
+    from composeswap.app import Report, SwitchRequest, Where
     from composeswap.errors import Problem
 
 _MODES = ("dry_run", "diff", "check")
@@ -60,10 +60,10 @@ def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-        show_default=True,
-        help="How problems are printed: text lines (file:line:col: ...) on stderr, or a JSON "
-             "list of diagnostics on stdout for editors and CI.",
+        "--format", "output_format", type=click.Choice(["text", "json", "github"]),
+        default="text", show_default=True,
+        help="How results are printed: text (problems as file:line:col: ... on stderr), one "
+             "JSON object on stdout, or GitHub Actions annotations on stdout.",
     )(command)
 
 
@@ -209,9 +209,50 @@ def status(before: _Where, /, services: tuple[str, ...], output_format: str,
     sys.exit(_guarded(lambda: app.status(request), output_format, table=True))
 
 
+@main.command(short_help="Switch a service to the other form (for editors).")
+@click.argument("service", required=False)
+@click.option("--at", metavar="FILE:LINE",
+              help="The service whose definition holds this line of FILE (what an editor "
+                   "knows); the project is found from FILE's folder.")
+@click.option("--no-stage-check", is_flag=True,
+              help="Switch to local even when the Dockerfile has no such stage.")
+@_write_options
+@_project_options
+@click.pass_obj
+def toggle(before: _Where, /, service: str | None, at: str | None, output_format: str,
+           **options: Any) -> None:
+    """Switch SERVICE to local when Compose reads it as remote (or with image and build), to
+    remote when it is local.
+    """
+    if (service is None) == (at is None):
+        raise click.UsageError("name a SERVICE or give --at FILE:LINE")
+    from composeswap import app
+
+    request = app.ToggleRequest(service, _cursor(at) if at else None,
+                                _switch_request("local", _where(before, options), (), {}, {},
+                                                None, options))
+    sys.exit(_guarded(lambda: app.toggle(request), output_format))
+
+
+def _cursor(at: str) -> tuple[str, int]:
+    file, sep, line = at.rpartition(":")
+    if not sep or not file or not line.isdigit() or int(line) < 1:
+        raise click.BadParameter(f"expected FILE:LINE, got {at!r}", param_hint="--at")
+    return file, int(line)
+
+
 def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
          contexts: dict[str, str], target: str | None, output_format: str,
          modes: dict[str, bool]) -> None:
+    from composeswap import app
+
+    request = _switch_request(mode, where, services, images, contexts, target, modes)
+    sys.exit(_guarded(lambda: app.switch(request), output_format))
+
+
+def _switch_request(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
+                    contexts: dict[str, str], target: str | None,
+                    modes: dict[str, bool]) -> SwitchRequest:
     chosen = [name for name in _MODES if modes.get(name)]
     if len(chosen) > 1:
         raise click.UsageError("--dry-run, --diff and --check exclude each other")
@@ -219,14 +260,13 @@ def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, s
     from composeswap.config import Overrides
     from composeswap.steps import Mode
 
-    request = app.SwitchRequest(
+    return app.SwitchRequest(
         mode=Mode(mode), services=services,
         overrides=Overrides(images=images, contexts=contexts, target=target),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
         where=where, validate=not modes.get("no_validate"),
         stage_check=not modes.get("no_stage_check"),
     )
-    sys.exit(_guarded(lambda: app.switch(request), output_format))
 
 
 def _guarded(command: Callable[[], Report], output_format: str, table: bool = False) -> int:
@@ -250,11 +290,32 @@ def _guarded(command: Callable[[], Report], output_format: str, table: bool = Fa
         click.echo(json.dumps(report.as_json(), indent=2))
         if table:  # the table is the result itself: JSON replaces it
             return report.exit_code
+    if output_format == "github":
+        for problem in report.problems:
+            click.echo(_annotation(problem))
+        report = report._replace(messages=tuple(
+            message for message in report.messages
+            if not any(message == problem.render() for problem in report.problems)))
     for message in report.messages:
         click.echo(message, err=not table)
     if output_format != "json" and report.diff:
         click.echo(report.diff, nl=False)
     return report.exit_code
+
+
+def _annotation(problem: Problem) -> str:
+    """A problem as a GitHub Actions workflow command, which CI shows at its line."""
+    def escaped(text: str, properties: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if properties else text
+
+    where = [f"file={escaped(problem.file, True)}"]
+    if problem.line is not None:
+        where.append(f"line={problem.line}")
+        if problem.column is not None:
+            where.append(f"col={problem.column}")
+    message = f"{problem.where}: {problem.message}" if problem.where else problem.message
+    return f"::{problem.severity.value} {','.join(where)}::{escaped(message)}"
 
 
 def _print_bug(error: Exception) -> None:
@@ -271,6 +332,10 @@ def _print_bug(error: Exception) -> None:
 
 def _print_problems(problems: Sequence[Problem], output_format: str) -> None:
     ordered = sorted(problems, key=lambda problem: problem.sort_key())
+    if output_format == "github":
+        for problem in ordered:
+            click.echo(_annotation(problem))
+        return
     if output_format == "json":
         import json
 
