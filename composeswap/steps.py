@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 
 class Mode(enum.Enum):
@@ -38,17 +38,38 @@ class Reset(enum.Enum):
 Value = str | Mapping[str, str] | Reset
 
 
+_Kind = TypeVar("_Kind", bound=type)
+
+
+def _distinct(kind: _Kind) -> _Kind:
+    """Plain NamedTuples compare as tuples: Rename(a, b) would equal any 2-tuple (a, b), a step
+    of another kind with the same fields included. A step equals only a step of its own kind."""
+    def same(step: tuple[object, ...], other: object) -> bool:
+        return type(step) is type(other) and tuple.__eq__(step, other)
+
+    def other_than(step: tuple[object, ...], other: object) -> bool:
+        return not same(step, other)
+
+    kind.__eq__ = same  # type: ignore[assignment]
+    kind.__ne__ = other_than  # type: ignore[assignment]
+    kind.__hash__ = tuple.__hash__  # type: ignore[assignment]
+    return kind
+
+
+@_distinct
 class Rename(NamedTuple):
     key: str
     to: str
 
 
+@_distinct
 class Replace(NamedTuple):
     key: str
     to: str
     value: Value
 
 
+@_distinct
 class Insert(NamedTuple):
     """New keys on the lines after a key, in this order."""
 
@@ -56,6 +77,7 @@ class Insert(NamedTuple):
     items: tuple[tuple[str, Value], ...]
 
 
+@_distinct
 class Delete(NamedTuple):
     key: str
 
