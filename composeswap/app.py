@@ -17,7 +17,7 @@ from composeswap.model import Document, Service, Sources
 from composeswap.plan import Plan, plan
 from composeswap.proof import prove
 from composeswap.steps import Mode
-from composeswap.text import splice
+from composeswap.text import Edit, splice
 
 if TYPE_CHECKING:
     from composeswap.status import Row
@@ -53,7 +53,7 @@ class Change(NamedTuple):
     """One file's new text, and the edits that make it."""
 
     file: files.ComposeFile
-    edits: list[render.Edit]
+    edits: list[Edit]
     new_text: str
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import bisect
 from typing import NamedTuple
 
-from composeswap.text import splice
+from composeswap.text import Edit, splice
 
 CONTEXT = 3
 
-Edit = tuple[int, int, str]
 
 
 class Change(NamedTuple):

@@ -97,8 +97,7 @@ def is_valid(name: str, instance: object) -> bool:
 
 @functools.cache
 def _compiled(name: str) -> Check:
-    # Imported here rather than at the top, so composeswap.schema may import this module.
-    from composeswap.schema import load_schema
+    from composeswap.vendored import load as load_schema
 
     # The vendored schemas are audited by the tests (test_fastschema.py), not on every run:
     # that walk, which compiles every pattern, would be most of the time a small file takes.

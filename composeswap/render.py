@@ -15,9 +15,8 @@ from composeswap import yamlsource
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, Entry, Layout, Service
 from composeswap.steps import Delete, Insert, Rename, Replace, Reset, Step, Value
-from composeswap.text import Source, splice
+from composeswap.text import Edit, Source, splice
 
-Edit = tuple[int, int, str]
 
 # After ``key:`` on a block collection's first line: optional anchor/tag, then the comment.
 _BLOCK_HEAD = re.compile(r"[ \t]*:((?:[ \t]+[!&][^ \t]*)*)([ \t]*(?:#.*)?)")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.util
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from composeswap import vendored
+from composeswap.model import JsonPath
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 COMPOSE_SCHEMA = "compose-spec.json"
 CONFIG_SCHEMA = "composeswap.json"
 
-JsonPath = tuple[str | int, ...]
 
 
 class Violation(NamedTuple):
@@ -65,18 +65,9 @@ def _is_valid(name: str, instance: Any) -> bool:
     return fastschema.is_valid(name, instance) or _validator(name).is_valid(instance)
 
 
-@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A vendored schema from the package `composeswap.schemas`, read once per process."""
-    # The package's folder, found without importlib.resources: its import (with zipfile and
-    # tempfile) costs more than a whole switch of a small file.
-    spec = importlib.util.find_spec("composeswap.schemas")
-    assert spec is not None and spec.submodule_search_locations
-    folder = next(iter(spec.submodule_search_locations))
-    with open(f"{folder}/{name}", encoding="utf-8") as schema_file:
-        text = schema_file.read()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    """A vendored schema, read once per process."""
+    return vendored.load(name)
 
 
 @functools.cache

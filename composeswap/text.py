@@ -10,6 +10,7 @@ import bisect
 import re
 
 BOM = "\ufeff"
+Edit = tuple[int, int, str]  # replace text[start:end] with the string
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -76,7 +77,7 @@ class Source:
         return self._line_starts
 
 
-def splice(body: str, edits: list[tuple[int, int, str]]) -> str:
+def splice(body: str, edits: list[Edit]) -> str:
     """Apply non-overlapping replacements of ``body[start:end]``; later ones first."""
     pieces: list[str] = []
     cursor = len(body)
