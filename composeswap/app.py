@@ -394,3 +394,73 @@ def _service_at(sources: Sources, file: str, line: int) -> str:
 def _last_line(document: Document, service: Service) -> int:
     ends = [entry.value_end for entry in service.entries.values()]
     return document.source.position(max(ends))[0] if ends else service.line
+
+
+class EditorRequest(NamedTuple):
+    where: Where = Where()
+    workspace: str | None = None  # default: the git repository's root, else the project's
+    write_mode: WriteMode = WriteMode.WRITE
+
+
+def editor_vscode(request: EditorRequest) -> Report:
+    """Write composeswap's tasks into the workspace's .vscode/tasks.json, keeping the rest."""
+    from composeswap import vscode
+
+    found = find(request.where)
+    loaded = layers.load(found.files, found.directory, os.getcwd())
+    workspace = os.path.abspath(request.workspace or _repository_root(found.directory)
+                                or found.directory)
+    spec = vscode.TaskSpec("composeswap", _project_args(found, workspace),
+                           tuple(effective.read(loaded.sources).services))
+    path = os.path.join(workspace, ".vscode", "tasks.json")
+    name = layers.display_name(path, os.getcwd())
+    existing = files.read(name) if os.path.exists(path) else None
+    try:
+        text = vscode.tasks_json(existing.text if existing else None, spec)
+    except vscode.TasksJsonError as error:
+        raise ComposeswapError(Problem(name, error.message, error.line, error.column)) from None
+    before = existing.text if existing else ""
+    if text == before:
+        return Report((f"{name}: nothing to do (composeswap's tasks are up to date)",))
+    verb = "wrote" if request.write_mode is WriteMode.WRITE else "would write"
+    diff = None
+    if request.write_mode is WriteMode.DIFF:
+        diff = unified_diff(name, before, [(0, len(before), text)])
+    elif request.write_mode is WriteMode.WRITE:
+        _write_new(existing, path, text)
+    code = ExitCode.WOULD_CHANGE if request.write_mode is WriteMode.CHECK else ExitCode.OK
+    return Report((f"{name}: {verb} composeswap's tasks",), diff, code, files=(name,))
+
+
+def _repository_root(folder: str) -> str | None:
+    """The git repository holding ``folder``: VS Code opens it as the workspace."""
+    current = os.path.abspath(folder)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _project_args(found: project.Project, workspace: str) -> tuple[str, ...]:
+    """What finds the same project when run in the workspace folder: nothing when Compose's
+    own search from there finds it, else each file with -f."""
+    if found.how.startswith("found") and found.directory == workspace:
+        return ()
+    return tuple(arg for path in found.files for arg in
+                 ("-f", "${workspaceFolder}/" + os.path.relpath(path, workspace)))
+
+
+def _write_new(existing: files.ComposeFile | None, path: str, text: str) -> None:
+    if existing is not None:
+        files.write_all([(existing, text)])
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except OSError as error:
+        raise ComposeswapError(Problem(path, f"cannot write it: {error.strerror or error}")) \
+            from None

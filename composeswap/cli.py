@@ -234,6 +234,37 @@ def toggle(before: _Where, /, service: str | None, at: str | None, output_format
     sys.exit(_guarded(lambda: app.toggle(request), output_format))
 
 
+@main.group(short_help="Set up an editor for the project.")
+def editor() -> None:
+    """Write the editor configuration that runs composeswap for the project."""
+
+
+@editor.command(short_help="Write composeswap's tasks into .vscode/tasks.json.")
+@click.option("--workspace", metavar="DIR",
+              help="The workspace folder (default: the git repository's root, else the "
+                   "project directory).")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
+@_format_option
+@_project_options
+@click.pass_obj
+def vscode(before: _Where, /, workspace: str | None, output_format: str,
+           **options: Any) -> None:
+    """Add or update composeswap's tasks in the workspace's .vscode/tasks.json: local (pick a
+    service), remote, toggle at the cursor, status, validate, remote --check, each with a
+    problem matcher. Your own tasks, comments and formatting are kept byte for byte.
+    """
+    from composeswap import app
+
+    dry_run, diff = options.pop("dry_run"), options.pop("diff")
+    if dry_run and diff:
+        raise click.UsageError("--dry-run and --diff exclude each other")
+    mode = app.WriteMode.DIFF if diff else app.WriteMode.DRY_RUN if dry_run else \
+        app.WriteMode.WRITE
+    request = app.EditorRequest(_where(before, options), workspace, mode)
+    sys.exit(_guarded(lambda: app.editor_vscode(request), output_format))
+
+
 def _cursor(at: str) -> tuple[str, int]:
     file, sep, line = at.rpartition(":")
     if not sep or not file or not line.isdigit() or int(line) < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,62 @@ def test_the_jetbrains_output_filter_in_the_readme_matches_diagnostics(
     found = re.match(regex, line)
     assert found and (found["file"], int(found["line"]), int(found["column"])) == (
         file, number, column)
+
+
+# --- VS Code tasks -------------------------------------------------------------------------------
+
+
+USER_TASKS = """{
+  // my own build, with a comment
+  "version": "2.0.0",
+  "tasks": [
+    {"label": "make", "type": "shell", "command": "make",},  // trailing comma
+  ],
+}
+"""
+
+
+def tasks_of(text: str) -> dict[str, Any]:
+    from composeswap import jsonc
+
+    value: dict[str, Any] = jsonc.parse(text).value
+    return value
+
+
+def test_vscode_tasks_go_to_the_repository_root_with_paths_from_there(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    stack(tmp_path / "deploy")
+    result = run(tmp_path / "deploy", "editor", "vscode")
+    assert result.exit_code == 0, result.stderr
+    tasks = tasks_of((tmp_path / ".vscode" / "tasks.json").read_text())
+    status = next(task for task in tasks["tasks"] if task["label"] == "composeswap: status")
+    assert status["args"] == ["-f", "${workspaceFolder}/deploy/compose.yaml", "status"]
+    assert [i["options"] for i in tasks["inputs"]] == [["api", "web", "both", "ai"]]
+
+
+def test_vscode_tasks_keep_the_users_own_and_update_only_the_service_list(
+        tmp_path: Path) -> None:
+    compose = stack(tmp_path)
+    (tmp_path / ".vscode").mkdir()
+    tasks_file = tmp_path / ".vscode" / "tasks.json"
+    tasks_file.write_text(USER_TASKS)
+    assert run(tmp_path, "editor", "vscode").exit_code == 0
+    first = tasks_file.read_text()
+    assert first.startswith(USER_TASKS.split("  ],")[0])  # the user's lines, byte for byte
+    assert tasks_of(first)["tasks"][0]["label"] == "make"
+    again = run(tmp_path, "editor", "vscode")
+    assert "nothing to do" in again.stderr and tasks_file.read_text() == first
+    compose.write_text(STACK.replace("  ai:", "  cron:\n    image: busybox\n  ai:"))
+    assert run(tmp_path, "editor", "vscode").exit_code == 0
+    changed = [line for line in tasks_file.read_text().splitlines()
+               if line not in first.splitlines()]
+    assert len(changed) == 1 and '"cron"' in changed[0]
+
+
+def test_a_broken_tasks_file_is_refused_at_its_position(tmp_path: Path) -> None:
+    stack(tmp_path)
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "tasks.json").write_text('{\n  "tasks": [\n    {"label": }\n  ]\n}\n')
+    result = run(tmp_path, "editor", "vscode", "--workspace", ".")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(".vscode/tasks.json:3:15: error: ")
