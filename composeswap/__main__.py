@@ -1,6 +1,8 @@
 """The ``composeswap`` command and ``python -m composeswap``."""
 
 import gc
+import os
+import sys
 
 
 def run() -> None:
@@ -9,7 +11,32 @@ def run() -> None:
     gc.disable()
     from composeswap.cli import main
 
-    main()
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+    else:
+        code = 0
+    _exit(code)
+
+
+def _exit(code: object) -> None:
+    """End the process without the interpreter's teardown, which frees every object one by one
+    (several milliseconds a run) for nothing. The one place this happens: by now every file the
+    command opened is closed and every lock released, and the output is flushed here."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message, as sys.exit("...") gives it
+        print(code, file=sys.stderr)
+        status = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: nothing more can be said
+        status = status or 1
+    os._exit(status)
 
 
 if __name__ == "__main__":
