@@ -428,7 +428,7 @@ def test_the_pattern_reads_the_clis_own_diagnostics(name: str, tmp_path: Path) -
     shutil.copy(FIXTURES / "invalid" / name, tmp_path / "compose.yaml")
     text, as_json = run(tmp_path, "validate"), run(tmp_path, "validate", "--format", "json")
     assert text.exit_code == as_json.exit_code == 2
-    problems = json.loads(as_json.stdout)
+    problems = json.loads(as_json.stdout)["problems"]
     lines = text.stderr.splitlines()
     assert len(lines) == len(problems) > 0
     for line, problem in zip(lines, problems):
