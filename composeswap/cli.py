@@ -17,6 +17,8 @@ import click
 from composeswap import __version__
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from composeswap.app import Report, SwitchRequest, Where
     from composeswap.errors import Problem
 
@@ -79,16 +81,78 @@ def _help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
+# Shell completion. These run when the shell asks (``_COMPOSESWAP_COMPLETE`` set), before any
+# command: they must answer fast and quietly, so they read the project but never validate or
+# prove it, and whatever goes wrong completes nothing rather than printing into the prompt.
+
+
+def _complete_files(_ctx: click.Context, _param: click.Parameter,
+                    incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]  # the shell lists the files itself
+
+
+def _complete_folders(_ctx: click.Context, _param: click.Parameter,
+                      incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
+
+
+def _complete_services(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    typed = set(ctx.params.get("services") or ())
+    return [name for name in _service_names(ctx)
+            if name.startswith(incomplete) and name not in typed]
+
+
+def _complete_service_values(ctx: click.Context, _param: click.Parameter,
+                             incomplete: str) -> list[str]:
+    """The SERVICE= part of ``--context SERVICE=PATH`` and ``--image SERVICE=REF``."""
+    if "=" in incomplete:
+        return []
+    return [f"{name}=" for name in _service_names(ctx) if name.startswith(incomplete)]
+
+
+def _service_names(ctx: click.Context) -> list[str]:
+    """The services of the project the command would read, as the options typed so far (before
+    the command and after it) find it."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a warning would land in the middle of the prompt
+            from composeswap import app, effective, layers
+
+            found = app.find(_typed_where(ctx))
+            loaded = layers.load(found.files, found.directory, os.getcwd())
+            return list(effective.read(loaded.sources).services)
+    except Exception:  # a file being edited is often broken: then there is nothing to offer
+        return []
+
+
+def _typed_where(ctx: click.Context) -> Where:
+    """The project options on the command line so far: while completing, click parses them
+    into each context's params but runs no command, so ``main`` has not filled ``ctx.obj``."""
+    given = [_Where(tuple(params.get("files") or ()), params.get("project_directory"),
+                    tuple(params.get("env_files") or ()))
+             for params in (ctx.parent.params if ctx.parent else {}, ctx.params)]
+    return given[0].joined(given[1])
+
+
 def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``-f``, ``--project-directory`` and ``--env-file``, as ``docker compose`` takes them
     before the command; composeswap also takes them after it."""
     for option in reversed((
         click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+                     shell_complete=_complete_files,
                      help="Compose file (repeatable, merged in order, as with docker compose; "
                           "default: found as Compose finds it, see README)."),
         click.option("--project-directory", metavar="DIR",
+                     shell_complete=_complete_folders,
                      help="Project directory (default: the first file's folder)."),
         click.option("--env-file", "env_files", multiple=True, metavar="FILE",
+                     shell_complete=_complete_files,
                      help="Environment file to read instead of the project's .env "
                           "(repeatable)."),
     )):
@@ -137,8 +201,9 @@ def _where(before: _Where, options: dict[str, Any]) -> Where:
 
 
 @main.command(short_help="Build services from their source folders.")
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, shell_complete=_complete_services)
 @click.option("--context", "contexts", multiple=True, metavar="SERVICE=PATH",
+              shell_complete=_complete_service_values,
               callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
 @click.option("--target", metavar="STAGE", callback=_stage,
               help="Dockerfile stage to build (default: dev).")
@@ -158,8 +223,9 @@ def local(before: _Where, /, services: tuple[str, ...], contexts: dict[str, str]
 
 
 @main.command(short_help="Pull services from the registry again.")
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, shell_complete=_complete_services)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF",
+              shell_complete=_complete_service_values,
               callback=_pairs("--image"), help="Image reference for SERVICE (repeatable).")
 @click.option("--target", metavar="STAGE", callback=_stage,
               help="Stage the image was built from (default: dev).")
@@ -192,7 +258,7 @@ def validate(before: _Where, /, output_format: str, **options: Any) -> None:
 
 
 @main.command(short_help="Show each service's form, as Compose reads the project.")
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, shell_complete=_complete_services)
 @_format_option
 @_project_options
 @click.pass_obj
@@ -210,7 +276,7 @@ def status(before: _Where, /, services: tuple[str, ...], output_format: str,
 
 
 @main.command(short_help="Switch a service to the other form (for editors).")
-@click.argument("service", required=False)
+@click.argument("service", required=False, shell_complete=_complete_services)
 @click.option("--at", metavar="FILE:LINE",
               help="The service whose definition holds this line of FILE (what an editor "
                    "knows); the project is found from FILE's folder.")
@@ -270,6 +336,28 @@ def _cursor(at: str) -> tuple[str, int]:
     if not sep or not file or not line.isdigit() or int(line) < 1:
         raise click.BadParameter(f"expected FILE:LINE, got {at!r}", param_hint="--at")
     return file, int(line)
+
+
+COMPLETE_VAR = "_COMPOSESWAP_COMPLETE"  # what click's completion scripts set for composeswap
+
+
+# No comma in the short help: fish's script from click cuts descriptions at the first comma.
+@main.command(short_help="Print the shell completion script for bash/zsh/fish.")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the script that makes SHELL complete composeswap's commands, options, the
+    project's service names and file names. For example:
+
+    \b
+      composeswap completion bash > ~/.local/share/bash-completion/completions/composeswap
+      composeswap completion fish > ~/.config/fish/completions/composeswap.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    script = get_completion_class(shell)
+    if script is None:  # click.Choice lets only shells click knows through
+        raise click.BadParameter(f"no completion for {shell!r}", param_hint="SHELL")
+    click.echo(script(main, {}, "composeswap", COMPLETE_VAR).source())
 
 
 def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
