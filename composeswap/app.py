@@ -464,3 +464,29 @@ def _write_new(existing: files.ComposeFile | None, path: str, text: str) -> None
     except OSError as error:
         raise ComposeswapError(Problem(path, f"cannot write it: {error.strerror or error}")) \
             from None
+
+def hook_projects(paths: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The projects a pre-commit hook reads for the files it is given, each as ``-f`` files.
+
+    A file is its own project, which is what is committed. An override file (``OVERRIDE_NAMES``)
+    alone may hold partial services that only make sense merged, so it is read after the base
+    file Compose would pick beside it; such a base, when given too, is read there, once. An
+    override without a base beside it is read alone: no Compose run would merge it anyway.
+    """
+    bases = {path: _base_beside(path) for path in paths
+             if os.path.basename(path) in project.OVERRIDE_NAMES}
+    merged = {os.path.normpath(base) for base in bases.values() if base}
+    found: list[tuple[str, ...]] = []
+    for path in dict.fromkeys(paths):
+        base = bases.get(path)
+        if base:
+            found.append((base, path))
+        elif os.path.normpath(path) not in merged:
+            found.append((path,))
+    return found
+
+
+def _base_beside(path: str) -> str | None:
+    folder = os.path.dirname(path)
+    return next((os.path.join(folder, name) for name in project.DEFAULT_NAMES
+                 if os.path.exists(os.path.join(folder, name))), None)

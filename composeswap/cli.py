@@ -360,6 +360,39 @@ def completion(shell: str) -> None:
     click.echo(script(main, {}, "composeswap", COMPLETE_VAR).source())
 
 
+_HOOKS = ("check", "remote", "validate")
+
+
+@main.command(short_help="For pre-commit: check, remote or validate each file given.")
+@click.argument("kind", type=click.Choice(_HOOKS))
+@click.argument("paths", nargs=-1, metavar="FILE...")
+@click.pass_obj
+def hook(before: _Where, /, kind: str, paths: tuple[str, ...]) -> None:
+    """Run KIND on each FILE as its own project, as pre-commit passes file names: check is
+    'remote --check', remote switches back to remote, validate validates.
+
+    An override file (compose.override.yaml, ...) is read after the base file beside it, as
+    Compose reads them. Exits with the worst exit code of all the files.
+    """
+    # pre-commit passes the files itself; a project named on top would be read once per file.
+    if before.files or before.project_directory:
+        raise click.UsageError("hook reads the FILEs it is given; -f and --project-directory "
+                               "do not apply")
+    from composeswap import app
+    from composeswap.steps import Mode
+
+    def command(where: Where) -> Callable[[], Report]:
+        if kind == "validate":
+            return lambda: app.validate(app.ValidateRequest(where))
+        write_mode = app.WriteMode.CHECK if kind == "check" else app.WriteMode.WRITE
+        return lambda: app.switch(app.SwitchRequest(Mode.REMOTE, write_mode=write_mode,
+                                                    where=where))
+
+    codes = [_guarded(command(app.Where(files, None, before.env_files)), "text")
+             for files in app.hook_projects(paths)]
+    sys.exit(max(codes, default=0))
+
+
 def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
          contexts: dict[str, str], target: str | None, output_format: str,
          modes: dict[str, bool]) -> None:

@@ -79,7 +79,8 @@ def complete(folder: Path, line: str, shell: str = "bash") -> list[str]:
 @pytest.mark.parametrize("shell", SHELLS)
 def test_commands(stack: Path, shell: str) -> None:
     offered = complete(stack, "composeswap ", shell)
-    assert offered == ["completion", "editor", "local", "remote", "status", "toggle", "validate"]
+    assert offered == ["completion", "editor", "hook", "local", "remote", "status", "toggle",
+                       "validate"]
     assert complete(stack, "composeswap st", shell) == ["status"]
 
 
