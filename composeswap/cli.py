@@ -26,16 +26,18 @@ _MODES = ("dry_run", "diff", "check")
 SHOWN_PROBLEMS = 20
 
 
-def _pairs(option: str) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
+def _pairs(
+    option: str,
+) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
     def parse(_ctx: click.Context, _param: click.Parameter, given: Sequence[str]) -> dict[str, str]:
         pairs: dict[str, str] = {}
         for item in given:
             service, sep, value = item.partition("=")
             if not sep or not service or not value:
-                raise click.BadParameter(f"expected SERVICE=VALUE, got {item!r}",
-                                         param_hint=option)
+                raise click.BadParameter(f"expected SERVICE=VALUE, got {item!r}", param_hint=option)
             pairs[service] = value
         return pairs
+
     return parse
 
 
@@ -49,23 +51,31 @@ def _stage(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 
 
 def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for flag, text in reversed((
-        ("--dry-run", "Say what would change; write nothing."),
-        ("--diff", "Print a unified diff of the change to stdout; write nothing."),
-        ("--check", "Write nothing; exit 1 if anything would change, naming the services."),
-        ("--no-validate", "Skip schema validation (for Compose features newer than the "
-                          "bundled schema); the edit is still proven before writing."),
-    )):
+    for flag, text in reversed(
+        (
+            ("--dry-run", "Say what would change; write nothing."),
+            ("--diff", "Print a unified diff of the change to stdout; write nothing."),
+            ("--check", "Write nothing; exit 1 if anything would change, naming the services."),
+            (
+                "--no-validate",
+                "Skip schema validation (for Compose features newer than the "
+                "bundled schema); the edit is still proven before writing.",
+            ),
+        )
+    ):
         command = click.option(flag, is_flag=True, help=text)(command)
     return _format_option(command)
 
 
 def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--format", "output_format", type=click.Choice(["text", "json", "github"]),
-        default="text", show_default=True,
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json", "github"]),
+        default="text",
+        show_default=True,
         help="How results are printed: text (problems as file:line:col: ... on stderr), one "
-             "JSON object on stdout, or GitHub Actions annotations on stdout.",
+        "JSON object on stdout, or GitHub Actions annotations on stdout.",
     )(command)
 
 
@@ -74,8 +84,9 @@ def _help_width() -> int:
     for it, which is about 3 ms of every ``--help``."""
     stdout = sys.__stdout__
     try:
-        columns = int(os.environ.get("COLUMNS") or 0) \
-            or (os.get_terminal_size(stdout.fileno()).columns if stdout else 80)
+        columns = int(os.environ.get("COLUMNS") or 0) or (
+            os.get_terminal_size(stdout.fileno()).columns if stdout else 80
+        )
     except (ValueError, OSError):
         columns = 80
     return max(min(columns, 80) - 2, 50)
@@ -86,15 +97,17 @@ def _help_width() -> int:
 # prove it, and whatever goes wrong completes nothing rather than printing into the prompt.
 
 
-def _complete_files(_ctx: click.Context, _param: click.Parameter,
-                    incomplete: str) -> list[CompletionItem]:
+def _complete_files(
+    _ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
     from click.shell_completion import CompletionItem
 
     return [CompletionItem(incomplete, type="file")]  # the shell lists the files itself
 
 
-def _complete_folders(_ctx: click.Context, _param: click.Parameter,
-                      incomplete: str) -> list[CompletionItem]:
+def _complete_folders(
+    _ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
     from click.shell_completion import CompletionItem
 
     return [CompletionItem(incomplete, type="dir")]
@@ -102,12 +115,14 @@ def _complete_folders(_ctx: click.Context, _param: click.Parameter,
 
 def _complete_services(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
     typed = set(ctx.params.get("services") or ())
-    return [name for name in _service_names(ctx)
-            if name.startswith(incomplete) and name not in typed]
+    return [
+        name for name in _service_names(ctx) if name.startswith(incomplete) and name not in typed
+    ]
 
 
-def _complete_service_values(ctx: click.Context, _param: click.Parameter,
-                             incomplete: str) -> list[str]:
+def _complete_service_values(
+    ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[str]:
     """The SERVICE= part of ``--context SERVICE=PATH`` and ``--image SERVICE=REF``."""
     if "=" in incomplete:
         return []
@@ -134,39 +149,64 @@ def _service_names(ctx: click.Context) -> list[str]:
 def _typed_where(ctx: click.Context) -> Where:
     """The project options on the command line so far: while completing, click parses them
     into each context's params but runs no command, so ``main`` has not filled ``ctx.obj``."""
-    given = [_Where(tuple(params.get("files") or ()), params.get("project_directory"),
-                    tuple(params.get("env_files") or ()))
-             for params in (ctx.parent.params if ctx.parent else {}, ctx.params)]
+    given = [
+        _Where(
+            tuple(params.get("files") or ()),
+            params.get("project_directory"),
+            tuple(params.get("env_files") or ()),
+        )
+        for params in (ctx.parent.params if ctx.parent else {}, ctx.params)
+    ]
     return given[0].joined(given[1])
 
 
 def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``-f``, ``--project-directory`` and ``--env-file``, as ``docker compose`` takes them
     before the command; composeswap also takes them after it."""
-    for option in reversed((
-        click.option("-f", "--file", "files", multiple=True, metavar="FILE",
-                     shell_complete=_complete_files,
-                     help="Compose file (repeatable, merged in order, as with docker compose; "
-                          "default: found as Compose finds it, see README)."),
-        click.option("--project-directory", metavar="DIR",
-                     shell_complete=_complete_folders,
-                     help="Project directory (default: the first file's folder)."),
-        click.option("--env-file", "env_files", multiple=True, metavar="FILE",
-                     shell_complete=_complete_files,
-                     help="Environment file to read instead of the project's .env "
-                          "(repeatable)."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "-f",
+                "--file",
+                "files",
+                multiple=True,
+                metavar="FILE",
+                shell_complete=_complete_files,
+                help="Compose file (repeatable, merged in order, as with docker compose; "
+                "default: found as Compose finds it, see README).",
+            ),
+            click.option(
+                "--project-directory",
+                metavar="DIR",
+                shell_complete=_complete_folders,
+                help="Project directory (default: the first file's folder).",
+            ),
+            click.option(
+                "--env-file",
+                "env_files",
+                multiple=True,
+                metavar="FILE",
+                shell_complete=_complete_files,
+                help="Environment file to read instead of the project's .env (repeatable).",
+            ),
+        )
+    ):
         command = option(command)
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"],
-                               "terminal_width": _help_width()})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _help_width()}
+)
 @click.version_option(__version__, "--version", prog_name="composeswap")
 @_project_options
 @click.pass_context
-def main(ctx: click.Context, files: tuple[str, ...], project_directory: str | None,
-         env_files: tuple[str, ...]) -> None:
+def main(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    project_directory: str | None,
+    env_files: tuple[str, ...],
+) -> None:
     """Switch Compose services between a registry image and a local build, byte-exact.
 
     \b
@@ -189,31 +229,47 @@ class _Where(NamedTuple):
     def joined(self, after: _Where) -> Where:
         from composeswap.app import Where
 
-        return Where(self.files + after.files,
-                     after.project_directory or self.project_directory,
-                     self.env_files + after.env_files)
+        return Where(
+            self.files + after.files,
+            after.project_directory or self.project_directory,
+            self.env_files + after.env_files,
+        )
 
 
 def _where(before: _Where, options: dict[str, Any]) -> Where:
-    after = _Where(options.pop("files"), options.pop("project_directory"),
-                   options.pop("env_files"))
+    after = _Where(options.pop("files"), options.pop("project_directory"), options.pop("env_files"))
     return before.joined(after)
 
 
 @main.command(short_help="Build services from their source folders.")
 @click.argument("services", nargs=-1, shell_complete=_complete_services)
-@click.option("--context", "contexts", multiple=True, metavar="SERVICE=PATH",
-              shell_complete=_complete_service_values,
-              callback=_pairs("--context"), help="Build context for SERVICE (repeatable).")
-@click.option("--target", metavar="STAGE", callback=_stage,
-              help="Dockerfile stage to build (default: dev).")
-@click.option("--no-stage-check", is_flag=True,
-              help="Switch even when the Dockerfile has no such stage.")
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="SERVICE=PATH",
+    shell_complete=_complete_service_values,
+    callback=_pairs("--context"),
+    help="Build context for SERVICE (repeatable).",
+)
+@click.option(
+    "--target", metavar="STAGE", callback=_stage, help="Dockerfile stage to build (default: dev)."
+)
+@click.option(
+    "--no-stage-check", is_flag=True, help="Switch even when the Dockerfile has no such stage."
+)
 @_write_options
 @_project_options
 @click.pass_obj
-def local(before: _Where, /, services: tuple[str, ...], contexts: dict[str, str],
-          target: str | None, output_format: str, **options: Any) -> None:
+def local(
+    before: _Where,
+    /,
+    services: tuple[str, ...],
+    contexts: dict[str, str],
+    target: str | None,
+    output_format: str,
+    **options: Any,
+) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
     With no SERVICES, every managed service not already local.
@@ -224,16 +280,33 @@ def local(before: _Where, /, services: tuple[str, ...], contexts: dict[str, str]
 
 @main.command(short_help="Pull services from the registry again.")
 @click.argument("services", nargs=-1, shell_complete=_complete_services)
-@click.option("--image", "images", multiple=True, metavar="SERVICE=REF",
-              shell_complete=_complete_service_values,
-              callback=_pairs("--image"), help="Image reference for SERVICE (repeatable).")
-@click.option("--target", metavar="STAGE", callback=_stage,
-              help="Stage the image was built from (default: dev).")
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    metavar="SERVICE=REF",
+    shell_complete=_complete_service_values,
+    callback=_pairs("--image"),
+    help="Image reference for SERVICE (repeatable).",
+)
+@click.option(
+    "--target",
+    metavar="STAGE",
+    callback=_stage,
+    help="Stage the image was built from (default: dev).",
+)
 @_write_options
 @_project_options
 @click.pass_obj
-def remote(before: _Where, /, services: tuple[str, ...], images: dict[str, str],
-           target: str | None, output_format: str, **options: Any) -> None:
+def remote(
+    before: _Where,
+    /,
+    services: tuple[str, ...],
+    images: dict[str, str],
+    target: str | None,
+    output_format: str,
+    **options: Any,
+) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
     With no SERVICES, every managed service not already remote.
@@ -262,8 +335,9 @@ def validate(before: _Where, /, output_format: str, **options: Any) -> None:
 @_format_option
 @_project_options
 @click.pass_obj
-def status(before: _Where, /, services: tuple[str, ...], output_format: str,
-           **options: Any) -> None:
+def status(
+    before: _Where, /, services: tuple[str, ...], output_format: str, **options: Any
+) -> None:
     """Show whether each service (or each one SERVICES names or matches) is local or remote as
     Compose reads the project, whether composeswap manages it, where it is defined, its image
     or build context, and whether its Dockerfile has the target stage.
@@ -277,16 +351,23 @@ def status(before: _Where, /, services: tuple[str, ...], output_format: str,
 
 @main.command(short_help="Switch a service to the other form (for editors).")
 @click.argument("service", required=False, shell_complete=_complete_services)
-@click.option("--at", metavar="FILE:LINE",
-              help="The service whose definition holds this line of FILE (what an editor "
-                   "knows); the project is found from FILE's folder.")
-@click.option("--no-stage-check", is_flag=True,
-              help="Switch to local even when the Dockerfile has no such stage.")
+@click.option(
+    "--at",
+    metavar="FILE:LINE",
+    help="The service whose definition holds this line of FILE (what an editor "
+    "knows); the project is found from FILE's folder.",
+)
+@click.option(
+    "--no-stage-check",
+    is_flag=True,
+    help="Switch to local even when the Dockerfile has no such stage.",
+)
 @_write_options
 @_project_options
 @click.pass_obj
-def toggle(before: _Where, /, service: str | None, at: str | None, output_format: str,
-           **options: Any) -> None:
+def toggle(
+    before: _Where, /, service: str | None, at: str | None, output_format: str, **options: Any
+) -> None:
     """Switch SERVICE to local when Compose reads it as remote (or with image and build), to
     remote when it is local.
     """
@@ -294,9 +375,11 @@ def toggle(before: _Where, /, service: str | None, at: str | None, output_format
         raise click.UsageError("name a SERVICE or give --at FILE:LINE")
     from composeswap import app
 
-    request = app.ToggleRequest(service, _cursor(at) if at else None,
-                                _switch_request("local", _where(before, options), (), {}, {},
-                                                None, options))
+    request = app.ToggleRequest(
+        service,
+        _cursor(at) if at else None,
+        _switch_request("local", _where(before, options), (), {}, {}, None, options),
+    )
     sys.exit(_guarded(lambda: app.toggle(request), output_format))
 
 
@@ -306,16 +389,17 @@ def editor() -> None:
 
 
 @editor.command(short_help="Write composeswap's tasks into .vscode/tasks.json.")
-@click.option("--workspace", metavar="DIR",
-              help="The workspace folder (default: the git repository's root, else the "
-                   "project directory).")
+@click.option(
+    "--workspace",
+    metavar="DIR",
+    help="The workspace folder (default: the git repository's root, else the project directory).",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @_format_option
 @_project_options
 @click.pass_obj
-def vscode(before: _Where, /, workspace: str | None, output_format: str,
-           **options: Any) -> None:
+def vscode(before: _Where, /, workspace: str | None, output_format: str, **options: Any) -> None:
     """Add or update composeswap's tasks in the workspace's .vscode/tasks.json: local (pick a
     service), remote, toggle at the cursor, status, validate, remote --check, each with a
     problem matcher. Your own tasks, comments and formatting are kept byte for byte.
@@ -325,8 +409,7 @@ def vscode(before: _Where, /, workspace: str | None, output_format: str,
     dry_run, diff = options.pop("dry_run"), options.pop("diff")
     if dry_run and diff:
         raise click.UsageError("--dry-run and --diff exclude each other")
-    mode = app.WriteMode.DIFF if diff else app.WriteMode.DRY_RUN if dry_run else \
-        app.WriteMode.WRITE
+    mode = app.WriteMode.DIFF if diff else app.WriteMode.DRY_RUN if dry_run else app.WriteMode.WRITE
     request = app.EditorRequest(_where(before, options), workspace, mode)
     sys.exit(_guarded(lambda: app.editor_vscode(request), output_format))
 
@@ -376,8 +459,9 @@ def hook(before: _Where, /, kind: str, paths: tuple[str, ...]) -> None:
     """
     # pre-commit passes the files itself; a project named on top would be read once per file.
     if before.files or before.project_directory:
-        raise click.UsageError("hook reads the FILEs it is given; -f and --project-directory "
-                               "do not apply")
+        raise click.UsageError(
+            "hook reads the FILEs it is given; -f and --project-directory do not apply"
+        )
     from composeswap import app
     from composeswap.steps import Mode
 
@@ -385,26 +469,42 @@ def hook(before: _Where, /, kind: str, paths: tuple[str, ...]) -> None:
         if kind == "validate":
             return lambda: app.validate(app.ValidateRequest(where))
         write_mode = app.WriteMode.CHECK if kind == "check" else app.WriteMode.WRITE
-        return lambda: app.switch(app.SwitchRequest(Mode.REMOTE, write_mode=write_mode,
-                                                    where=where))
+        return lambda: app.switch(
+            app.SwitchRequest(Mode.REMOTE, write_mode=write_mode, where=where)
+        )
 
-    codes = [_guarded(command(app.Where(files, None, before.env_files)), "text")
-             for files in app.hook_projects(paths)]
+    codes = [
+        _guarded(command(app.Where(files, None, before.env_files)), "text")
+        for files in app.hook_projects(paths)
+    ]
     sys.exit(max(codes, default=0))
 
 
-def _run(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
-         contexts: dict[str, str], target: str | None, output_format: str,
-         modes: dict[str, bool]) -> None:
+def _run(
+    mode: str,
+    where: Where,
+    services: tuple[str, ...],
+    images: dict[str, str],
+    contexts: dict[str, str],
+    target: str | None,
+    output_format: str,
+    modes: dict[str, bool],
+) -> None:
     from composeswap import app
 
     request = _switch_request(mode, where, services, images, contexts, target, modes)
     sys.exit(_guarded(lambda: app.switch(request), output_format))
 
 
-def _switch_request(mode: str, where: Where, services: tuple[str, ...], images: dict[str, str],
-                    contexts: dict[str, str], target: str | None,
-                    modes: dict[str, bool]) -> SwitchRequest:
+def _switch_request(
+    mode: str,
+    where: Where,
+    services: tuple[str, ...],
+    images: dict[str, str],
+    contexts: dict[str, str],
+    target: str | None,
+    modes: dict[str, bool],
+) -> SwitchRequest:
     chosen = [name for name in _MODES if modes.get(name)]
     if len(chosen) > 1:
         raise click.UsageError("--dry-run, --diff and --check exclude each other")
@@ -413,10 +513,12 @@ def _switch_request(mode: str, where: Where, services: tuple[str, ...], images: 
     from composeswap.steps import Mode
 
     return app.SwitchRequest(
-        mode=Mode(mode), services=services,
+        mode=Mode(mode),
+        services=services,
         overrides=Overrides(images=images, contexts=contexts, target=target),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
-        where=where, validate=not modes.get("no_validate"),
+        where=where,
+        validate=not modes.get("no_validate"),
         stage_check=not modes.get("no_stage_check"),
     )
 
@@ -445,9 +547,13 @@ def _guarded(command: Callable[[], Report], output_format: str, table: bool = Fa
     if output_format == "github":
         for problem in report.problems:
             click.echo(_annotation(problem))
-        report = report._replace(messages=tuple(
-            message for message in report.messages
-            if not any(message == problem.render() for problem in report.problems)))
+        report = report._replace(
+            messages=tuple(
+                message
+                for message in report.messages
+                if not any(message == problem.render() for problem in report.problems)
+            )
+        )
     for message in report.messages:
         click.echo(message, err=not table)
     if output_format != "json" and report.diff:
@@ -457,6 +563,7 @@ def _guarded(command: Callable[[], Report], output_format: str, table: bool = Fa
 
 def _annotation(problem: Problem) -> str:
     """A problem as a GitHub Actions workflow command, which CI shows at its line."""
+
     def escaped(text: str, properties: bool = False) -> str:
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if properties else text
@@ -476,10 +583,13 @@ def _print_bug(error: Exception) -> None:
 
     frame = traceback.extract_tb(error.__traceback__)[-1]
     where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}"
-    click.echo(f"composeswap: internal error: {type(error).__name__}: {error} (at {where}). "
-               "This is a bug in composeswap, not in your file; please report it with the "
-               "command and the compose file. A write is all or nothing, so the file is either "
-               "as it was or fully switched.", err=True)
+    click.echo(
+        f"composeswap: internal error: {type(error).__name__}: {error} (at {where}). "
+        "This is a bug in composeswap, not in your file; please report it with the "
+        "command and the compose file. A write is all or nothing, so the file is either "
+        "as it was or fully switched.",
+        err=True,
+    )
 
 
 def _print_problems(problems: Sequence[Problem], output_format: str) -> None:
@@ -491,21 +601,38 @@ def _print_problems(problems: Sequence[Problem], output_format: str) -> None:
     if output_format == "json":
         import json
 
-        refused = [_refused(problem) for problem in ordered
-                   if problem.where.startswith("services.") and problem.line is not None]
-        click.echo(json.dumps({"services": list({r["service"]: r for r in refused}.values()),
-                               "files": [],
-                               "problems": [problem.as_json() for problem in ordered]},
-                              indent=2))
+        refused = [
+            _refused(problem)
+            for problem in ordered
+            if problem.where.startswith("services.") and problem.line is not None
+        ]
+        click.echo(
+            json.dumps(
+                {
+                    "services": list({r["service"]: r for r in refused}.values()),
+                    "files": [],
+                    "problems": [problem.as_json() for problem in ordered],
+                },
+                indent=2,
+            )
+        )
         return
     for problem in ordered[:SHOWN_PROBLEMS]:
         click.echo(problem.render(), err=True)
     if len(ordered) > SHOWN_PROBLEMS:
-        click.echo(f"... and {len(ordered) - SHOWN_PROBLEMS} more problems "
-                   "(--format json lists them all)", err=True)
+        click.echo(
+            f"... and {len(ordered) - SHOWN_PROBLEMS} more problems (--format json lists them all)",
+            err=True,
+        )
 
 
 def _refused(problem: Problem) -> dict[str, object]:
     """A service a problem is about, as --format json lists it: refused, with the reason."""
-    return {"service": problem.where.split(".")[1], "outcome": "refused", "file": problem.file,
-            "line": problem.line, "column": problem.column, "message": problem.message}
+    return {
+        "service": problem.where.split(".")[1],
+        "outcome": "refused",
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    }

@@ -39,16 +39,21 @@ class Settings(NamedTuple):
     dockerfile: str | None = None  # written into the build only when configured
 
 
-def settings(service: str, own: Mapping[str, Any], top: object,
-             overrides: Overrides) -> Settings:
+def settings(service: str, own: Mapping[str, Any], top: object, overrides: Overrides) -> Settings:
     """The other forms of ``service``, whose mapping is ``own``, under the project's top-level
     settings ``top``."""
     chain = [_mapping(own.get(CONFIG_KEY)), _mapping(top), DEFAULTS]
     target = overrides.target or _first("target", chain)
     image = overrides.images.get(service) or _first("image", chain)
     context = overrides.contexts.get(service) or _first("context", chain)
-    dockerfile = next((layer["dockerfile"] for layer in chain[:2]
-                       if isinstance(layer.get("dockerfile"), str) and layer["dockerfile"]), None)
+    dockerfile = next(
+        (
+            layer["dockerfile"]
+            for layer in chain[:2]
+            if isinstance(layer.get("dockerfile"), str) and layer["dockerfile"]
+        ),
+        None,
+    )
     return Settings(
         image=render(image, service, target),
         context=render(context, service, target),
@@ -90,7 +95,7 @@ def _split(reference: str) -> tuple[str, str | None]:
     colon = masked.rfind(":")
     if colon < 0 or "/" in masked[colon:]:
         return reference, None
-    return reference[:colon], reference[colon + 1:]
+    return reference[:colon], reference[colon + 1 :]
 
 
 _BARE_VARIABLE = re.compile(r"\$\$|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -98,8 +103,9 @@ _BARE_VARIABLE = re.compile(r"\$\$|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 def _braced(reference: str) -> str:
     """``$VAR`` written as ``${VAR}``; ``$$`` (a literal dollar) left alone."""
-    return _BARE_VARIABLE.sub(lambda m: "${" + m.group(1) + "}" if m.group(1) else m.group(0),
-                              reference)
+    return _BARE_VARIABLE.sub(
+        lambda m: "${" + m.group(1) + "}" if m.group(1) else m.group(0), reference
+    )
 
 
 def _first(key: str, chain: list[Mapping[str, Any]]) -> str:

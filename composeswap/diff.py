@@ -14,7 +14,6 @@ from composeswap.text import Edit, splice
 CONTEXT = 3
 
 
-
 class Change(NamedTuple):
     """Old lines [start, stop) replaced by the ``new`` lines."""
 
@@ -38,8 +37,9 @@ def unified_diff(name: str, old: str, edits: list[Edit]) -> str:
     for group in _groups(changes):
         hunk, shift = _hunk(group, lines, shift)
         out += hunk
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in out)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -66,7 +66,7 @@ def _changes(old: str, lines: list[str], edits: list[Edit]) -> list[Change]:
     changes = []
     for first, stop, members in groups:
         base = starts[first]
-        text = splice(old[base:starts[stop]], [(a - base, b - base, t) for a, b, t in members])
+        text = splice(old[base : starts[stop]], [(a - base, b - base, t) for a, b, t in members])
         changes.append(Change(first, stop, _lines(text)))
     return changes
 
@@ -96,8 +96,8 @@ def _hunk(group: list[Change], lines: list[str], shift: int) -> tuple[list[str],
     end = min(group[-1].stop + CONTEXT, len(lines))
     body, cursor, added = [], begin, 0
     for change in group:
-        body += [" " + line for line in lines[cursor:change.start]]
-        body += ["-" + line for line in lines[change.start:change.stop]]
+        body += [" " + line for line in lines[cursor : change.start]]
+        body += ["-" + line for line in lines[change.start : change.stop]]
         body += ["+" + line for line in change.new]
         added += len(change.new) - (change.stop - change.start)
         cursor = change.stop

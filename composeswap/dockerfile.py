@@ -98,8 +98,9 @@ def dockerfile_source(context: str, build: Mapping[str, Any]) -> DockerfileSourc
     """
     inline, dockerfile = build.get("dockerfile_inline"), build.get("dockerfile")
     if inline is not None and dockerfile is not None:
-        return DockerfileSource(unknown="both dockerfile and dockerfile_inline are set, "
-                                        "which Compose refuses")
+        return DockerfileSource(
+            unknown="both dockerfile and dockerfile_inline are set, which Compose refuses"
+        )
     if inline is not None:
         if not isinstance(inline, str):
             return DockerfileSource(unknown="dockerfile_inline is not a string")
@@ -118,24 +119,46 @@ def dockerfile_source(context: str, build: Mapping[str, Any]) -> DockerfileSourc
 # Compose's isRemoteContext and absContextPath: these are passed to the builder as they are.
 _REMOTE_CONTEXT = re.compile(r"://|^(?:github\.com/|git@|service:)")
 
-_INSTRUCTIONS = frozenset((
-    "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label",
-    "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
-))
+_INSTRUCTIONS = frozenset(
+    (
+        "add",
+        "arg",
+        "cmd",
+        "copy",
+        "entrypoint",
+        "env",
+        "expose",
+        "from",
+        "healthcheck",
+        "label",
+        "maintainer",
+        "onbuild",
+        "run",
+        "shell",
+        "stopsignal",
+        "user",
+        "volume",
+        "workdir",
+    )
+)
 # Instructions whose arguments may open heredocs; ONBUILD may wrap one of them.
 _HEREDOC_INSTRUCTIONS = frozenset(("add", "copy", "run"))
 # Instructions whose arguments may be a JSON array of strings.
 _JSON_INSTRUCTIONS = frozenset(("add", "cmd", "copy", "entrypoint", "run", "shell", "volume"))
 
 # Go's unicode.IsSpace, which BuildKit trims with; str.isspace() also takes \x1c-\x1f.
-_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
-         "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # BuildKit's reWhitespace, which splits arguments
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
 _DIRECTIVES = frozenset(("syntax", "escape", "check"))
 # A trailing escape character continues the line, unless escaped itself (``\\``).
-_CONTINUATION = {escape: re.compile(rf"([^{e}]){e}[ \t]*\Z|\A{e}[ \t]*\Z")
-                 for escape, e in (("\\", r"\\"), ("`", "`"))}
+_CONTINUATION = {
+    escape: re.compile(rf"([^{e}]){e}[ \t]*\Z|\A{e}[ \t]*\Z")
+    for escape, e in (("\\", r"\\"), ("`", "`"))
+}
 _HEREDOC = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)")
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*")
 # Go's bufio.Scanner, which BuildKit reads lines with, refuses a longer one.
@@ -165,8 +188,9 @@ class _Lines:
         line = self._lines[self.number]
         self.number += 1
         if len(line) > _MAX_LINE_BYTES // 4 and len(line.encode("utf-8")) > _MAX_LINE_BYTES:
-            raise DockerfileError(self.number, f"line longer than BuildKit's limit of "
-                                               f"{_MAX_LINE_BYTES} bytes")
+            raise DockerfileError(
+                self.number, f"line longer than BuildKit's limit of {_MAX_LINE_BYTES} bytes"
+            )
         return line.rstrip("\r")
 
 
@@ -193,8 +217,9 @@ class _Directives:
         if key == "escape":
             value = match.group(2)
             if value not in ("\\", "`"):
-                raise DockerfileError(number, f"invalid escape token '{value}' does not match "
-                                              "` or \\")
+                raise DockerfileError(
+                    number, f"invalid escape token '{value}' does not match ` or \\"
+                )
             self.escape = value
 
 
@@ -237,7 +262,7 @@ def _cut_continuation(line: str, escape: str) -> tuple[str, bool]:
     match = _CONTINUATION[escape].search(line)
     if match is None:
         return line, False
-    return line[:match.start()] + (match.group(1) or ""), True
+    return line[: match.start()] + (match.group(1) or ""), True
 
 
 def _split(number: int, line: str, escape: str) -> _Instruction:
@@ -295,8 +320,11 @@ def _stage_name(instruction: _Instruction) -> str | None:
     if len(args) == 3 and args[1].casefold() == "as":  # Go's EqualFold
         name = args[2]
         if not _STAGE_NAME.fullmatch(_lower(name)):
-            raise DockerfileError(instruction.line, f'invalid name for build stage: "{name}", name '
-                                                    "can't start with a number or contain symbols")
+            raise DockerfileError(
+                instruction.line,
+                f'invalid name for build stage: "{name}", name '
+                "can't start with a number or contain symbols",
+            )
     elif len(args) != 1:
         raise DockerfileError(instruction.line, "FROM requires either one or three arguments")
     _check_from_flags(instruction)
@@ -363,8 +391,9 @@ def _is_json_array(args: str, line: int) -> bool:
     if not isinstance(value, list):
         return False
     if not all(isinstance(item, str) for item in value):
-        raise DockerfileError(line, "when using JSON array syntax, arrays must be comprised of "
-                                    "strings only")
+        raise DockerfileError(
+            line, "when using JSON array syntax, arrays must be comprised of strings only"
+        )
     return True
 
 
@@ -394,7 +423,7 @@ def _shell_words(text: str, raw: bool) -> list[str] | None:
             word += text[pos:end]
             pos = end
         elif char == "\\":
-            word += text[pos:pos + 2] if raw else text[pos + 1:pos + 2]
+            word += text[pos : pos + 2] if raw else text[pos + 1 : pos + 2]
             pos += 2
         elif char in _SPACE:
             if word:
@@ -415,7 +444,7 @@ def _quoted(text: str, start: int, raw: bool) -> tuple[str, int] | None:
         end = text.find("'", start + 1)
         if end < 0:
             return None
-        return (text[start:end + 1] if raw else text[start + 1:end]), end + 1
+        return (text[start : end + 1] if raw else text[start + 1 : end]), end + 1
     out = '"' if raw else ""
     pos = start + 1
     while pos < len(text):

@@ -90,8 +90,9 @@ def read(sources: Sources) -> Model:
         for name, local in _resolve_layer(layer, group, sources).items():
             service = layer.document.services[name]
             below = merged.get(name)
-            merged[name] = local.data if below is None else \
-                _merge(below, local.data, service.merge_tags, ())
+            merged[name] = (
+                local.data if below is None else _merge(below, local.data, service.merge_tags, ())
+            )
             if name not in decided or _decides(service, local):
                 earlier = frozenset(key for key in FORM_KEYS if below and key in below)
                 decided[name] = (index, local, earlier)
@@ -108,20 +109,21 @@ def _settings(sources: Sources) -> dict[str, Any]:
     return found
 
 
-
-def _seen_from(decider: tuple[int, Effective, frozenset[str]],
-               data: Mapping[str, Any]) -> Effective:
+def _seen_from(
+    decider: tuple[int, Effective, frozenset[str]], data: Mapping[str, Any]
+) -> Effective:
     """The service's reading, with origins and what is inherited as the deciding file sees."""
     index, local, earlier = decider
-    origins = {key: local.origins.get(key, Origin.OTHER_FILE) for key in FORM_KEYS
-               if key in data}
-    return local._replace(data=data, origins=origins, inherited=local.inherited | earlier,
-                          layer=index)
+    origins = {key: local.origins.get(key, Origin.OTHER_FILE) for key in FORM_KEYS if key in data}
+    return local._replace(
+        data=data, origins=origins, inherited=local.inherited | earlier, layer=index
+    )
 
 
 def _decides(service: Service, local: Effective) -> bool:
     return bool(local.bases) or any(
-        key in ("image", "build") or key.startswith(SET_ASIDE) for key in service.entries)
+        key in ("image", "build") or key.startswith(SET_ASIDE) for key in service.entries
+    )
 
 
 SET_ASIDE = "x-composeswap-"  # the prefix of every key composeswap sets aside
@@ -146,8 +148,9 @@ class _Resolver(NamedTuple):
     done: dict[str, Effective]
 
 
-def _resolve_layer(layer: Layer, group: dict[str, Effective],
-                   sources: Sources) -> dict[str, Effective]:
+def _resolve_layer(
+    layer: Layer, group: dict[str, Effective], sources: Sources
+) -> dict[str, Effective]:
     resolver = _Resolver(layer.document, layer.folder, group, sources, {})
     for name in layer.document.services:
         _resolve(resolver, name, ())
@@ -166,7 +169,7 @@ def _resolve(resolver: _Resolver, name: str, chain: tuple[str, ...]) -> Effectiv
     elif file is not None:
         found = _from_file(resolver, service, base, file)
     elif base in chain or base == name:
-        loop = chain[chain.index(base):] if base in chain else ()
+        loop = chain[chain.index(base) :] if base in chain else ()
         found = _alone(service, f"its extends form a cycle ({' -> '.join((*loop, name, base))})")
     elif base in resolver.document.services:
         found = _extended(service, _resolve(resolver, base, (*chain, name)))
@@ -194,13 +197,20 @@ def _extended(service: Service, base: Effective) -> Effective:
     own = {key: value for key, value in service.data.items() if key != "extends"}
     data = _merge(base.data, own, service.merge_tags, ())
     inherited = frozenset(key for key in FORM_KEYS if key in base.data)
-    return Effective(service.name, data, _origins(service, data), inherited,
-                     (base.name, *base.bases), base.unresolved)
+    return Effective(
+        service.name,
+        data,
+        _origins(service, data),
+        inherited,
+        (base.name, *base.bases),
+        base.unresolved,
+    )
 
 
 def _alone(service: Service, why: str | None) -> Effective:
-    return Effective(service.name, service.data, _origins(service, service.data), frozenset(),
-                     (), why)
+    return Effective(
+        service.name, service.data, _origins(service, service.data), frozenset(), (), why
+    )
 
 
 def _base(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -226,10 +236,10 @@ def _origins(service: Service, data: Mapping[str, Any]) -> dict[str, Origin]:
     return origins
 
 
-def _merge(base: Mapping[str, Any], own: Mapping[str, Any], tags: Mapping[JsonPath, str],
-           path: JsonPath) -> dict[str, Any]:
-    merged = {key: value for key, value in base.items()
-              if tags.get((*path, key)) != "!reset"}
+def _merge(
+    base: Mapping[str, Any], own: Mapping[str, Any], tags: Mapping[JsonPath, str], path: JsonPath
+) -> dict[str, Any]:
+    merged = {key: value for key, value in base.items() if tags.get((*path, key)) != "!reset"}
     for key, value in own.items():
         here = (*path, key)
         if key in merged and tags.get(here) != "!override":

@@ -29,18 +29,31 @@ Lookup = Callable[[str], "str | None"]
 # Go's isSpace in the dotenv parser: blanks that do not end a line.
 _BLANKS = frozenset("\t\v\f\r \x85\xa0")
 # Go's unicode.IsSpace (Unicode White_Space), which Python's str.isspace() widens with \x1c-\x1f.
-_WHITESPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
-                        + "".join(chr(c) for c in range(0x2000, 0x200B)))
+_WHITESPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+)
 _EXPORT = re.compile(r"export[\t\n\f\r ]+")  # Go's \s is ASCII only
 _KEY_PUNCTUATION = frozenset("_.-[]")
 # Go's (?i)[_a-z] folds to A-Z plus U+017F (long s) and U+212A (Kelvin sign), no Turkish i.
 _NAME = "[_A-Za-z\u017f\u212a][_A-Za-z0-9\u017f\u212a]*"
 _TEMPLATE = re.compile(
     rf"\$(?:(?P<escaped>\$)|(?P<named>{_NAME})|\{{(?:(?P<braced>{_NAME}(?::?[-+?](.*))?)\}}"
-    r"|(?P<invalid>)))")
+    r"|(?P<invalid>)))"
+)
 _ESCAPE = re.compile(r'\\(?:[abcfnrtv$"\\]|0[0-9]{0,3})')
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "c": "\\c", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-                   "v": "\v", "\\": "\\", '"': '"'}
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "c": "\\c",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+}
 # The operators of ${NAME<op>word}; Compose applies the one that comes first in the template.
 _OPERATORS = (":?", "?", ":-", "-", ":+", "+")
 
@@ -62,8 +75,9 @@ class _InvalidTemplate(Exception):
     """A ``${`` that starts no valid substitution; ``substitute`` names the whole template."""
 
 
-def parse(text: str, environ: Mapping[str, str], values: dict[str, str] | None = None
-          ) -> dict[str, str]:
+def parse(
+    text: str, environ: Mapping[str, str], values: dict[str, str] | None = None
+) -> dict[str, str]:
     """The variables ``text`` sets; ``values`` holds those of files read before it, and grows."""
     out = {} if values is None else values
 
@@ -109,7 +123,7 @@ def _statement_start(src: str) -> str:
 def _key(src: str, line: int) -> tuple[str, str, bool]:
     """The key, the text after its ``=``/``:``, and whether it stands alone (inherited)."""
     if _EXPORT.match(src):
-        src = src[len("export"):].lstrip("".join(_BLANKS))
+        src = src[len("export") :].lstrip("".join(_BLANKS))
     key, offset, inherited = "", 0, False
     for index, char in enumerate(src):
         if char in _BLANKS or char in _KEY_PUNCTUATION or _letter_or_number(char):
@@ -163,7 +177,7 @@ def _value(src: str, lookup: Lookup, line: int) -> tuple[str, str]:
         value = "".join(chars)
         if quote == '"':
             value = _expand(_unescape(value), lookup, line)
-        return value, src[index + 1:]
+        return value, src[index + 1 :]
     raise EnvSyntaxError(f"unterminated quoted value {src.split(chr(10), 1)[0]}", line)
 
 
@@ -207,7 +221,7 @@ def _replacement(substring: str, lookup: Lookup) -> str:
     closing = _closing_brace(substring)
     rest = ""
     if closing > -1:
-        substring, rest = substring[:closing + 1], substring[closing + 1:]
+        substring, rest = substring[: closing + 1], substring[closing + 1 :]
     match = _TEMPLATE.match(substring)
     assert match is not None  # the cut keeps a complete ${...}
     if match.group("escaped"):

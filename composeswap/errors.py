@@ -59,7 +59,8 @@ class ComposeswapError(Exception):
         self.problems = problems
 
 
-def fail(file: str, message: str, *, line: int | None = None, column: int | None = None,
-         where: str = "") -> ComposeswapError:
+def fail(
+    file: str, message: str, *, line: int | None = None, column: int | None = None, where: str = ""
+) -> ComposeswapError:
     """Build the error for a single problem: ``raise fail(...)``."""
     return ComposeswapError(Problem(file, message, line, column, where))

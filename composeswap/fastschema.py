@@ -43,11 +43,23 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 # Keywords that never make jsonschema reject a value: annotations, containers of definitions,
 # and `format`, which jsonschema asserts only when given a format checker (ours has none).
 # `$id` and `$schema` only at the root: nested, they change how jsonschema reads what is inside.
-IGNORED_KEYWORDS = frozenset({
-    "$schema", "$id", "$comment", "$defs", "definitions",
-    "title", "description", "default", "deprecated", "examples", "readOnly", "writeOnly",
-    "format",
-})
+IGNORED_KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "$defs",
+        "definitions",
+        "title",
+        "description",
+        "default",
+        "deprecated",
+        "examples",
+        "readOnly",
+        "writeOnly",
+        "format",
+    }
+)
 
 # Keys whose plan is remembered per object schema; beyond it plans are recomputed, so a huge
 # document of unique names cannot grow memory without bound.
@@ -116,8 +128,12 @@ def unhandled_keywords(schema: Mapping[str, Any]) -> list[Unhandled]:
     The subschema holding one always answers False, leaving the value to jsonschema: correct, but
     slow wherever it applies. Subschemas inside such keywords (`not`, `if`, ...) are listed too.
     """
-    return sorted(Unhandled(f"#{location}", word) for sub, location in _walk(schema)
-                  if isinstance(sub, Mapping) for word in _unhandled(sub, is_root=not location))
+    return sorted(
+        Unhandled(f"#{location}", word)
+        for sub, location in _walk(schema)
+        if isinstance(sub, Mapping)
+        for word in _unhandled(sub, is_root=not location)
+    )
 
 
 def _unhandled(schema: Mapping[str, Any], is_root: bool) -> list[str]:
@@ -161,8 +177,9 @@ def _is_type(value: object) -> bool:
 
 _SHAPES: dict[str, Check] = {
     # Only JSON pointers into this document: no other documents, anchors or escapes.
-    "$ref": lambda value: isinstance(value, str) and (value == "#" or value.startswith("#/"))
-    and "%" not in value,
+    "$ref": lambda value: (
+        isinstance(value, str) and (value == "#" or value.startswith("#/")) and "%" not in value
+    ),
     "type": _is_type,
     "enum": lambda value: isinstance(value, list),
     "const": lambda value: True,
@@ -232,12 +249,25 @@ def _any_pattern(schema: Mapping[str, Any]) -> str:
 # applicators of draft 2020-12 that are left to jsonschema are here too, so that an audit sees
 # what is inside them.
 _NESTED = {
-    "properties": dict, "patternProperties": dict, "$defs": dict, "definitions": dict,
+    "properties": dict,
+    "patternProperties": dict,
+    "$defs": dict,
+    "definitions": dict,
     "dependentSchemas": dict,
-    "allOf": list, "anyOf": list, "oneOf": list, "prefixItems": list,
-    "additionalProperties": object, "unevaluatedProperties": object, "items": object,
-    "not": object, "if": object, "then": object, "else": object, "propertyNames": object,
-    "contains": object, "unevaluatedItems": object,
+    "allOf": list,
+    "anyOf": list,
+    "oneOf": list,
+    "prefixItems": list,
+    "additionalProperties": object,
+    "unevaluatedProperties": object,
+    "items": object,
+    "not": object,
+    "if": object,
+    "then": object,
+    "else": object,
+    "propertyNames": object,
+    "contains": object,
+    "unevaluatedItems": object,
 }
 
 
@@ -339,8 +369,11 @@ class _Compiler:
     def _by_kind(self, schema: Mapping[str, Any]) -> list[Check]:
         """Keywords that apply to one type of value only, and let any other type through."""
         checks: list[Check] = []
-        for kind, kind_checks in ((dict, self._object(schema)), (list, self._array(schema)),
-                                  (str, _string_checks(schema))):
+        for kind, kind_checks in (
+            (dict, self._object(schema)),
+            (list, self._array(schema)),
+            (str, _string_checks(schema)),
+        ):
             if kind_checks:
                 checks.append(_only_for(kind, _all(kind_checks)))
         number_checks = _number_checks(schema)
@@ -392,10 +425,13 @@ class _Compiler:
         return _KeyPlans(
             self.compile,
             schema.get("properties", {}),
-            [(re.compile(pattern), sub) for pattern, sub in
-             schema.get("patternProperties", {}).items()],
+            [
+                (re.compile(pattern), sub)
+                for pattern, sub in schema.get("patternProperties", {}).items()
+            ],
             _Additional(re.compile(_any_pattern(schema)), schema["additionalProperties"])
-            if "additionalProperties" in schema else None,
+            if "additionalProperties" in schema
+            else None,
             unevaluated,
             evaluated,
         )
@@ -410,18 +446,28 @@ class _Compiler:
         """
         seen: set[str] = set()
         own = _declared(schema, everything="additionalProperties" in schema)
-        return functools.reduce(_Evaluated.union, (
-            self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)), own)
+        return functools.reduce(
+            _Evaluated.union,
+            (self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)),
+            own,
+        )
 
     def _evaluated_in_place(self, schema: object, seen: set[str]) -> _Evaluated:
         if not isinstance(schema, Mapping):
             return _Evaluated(frozenset(), frozenset())
         # An additionalProperties or unevaluatedProperties that holds for the object leaves none
         # of its keys unevaluated.
-        own = _declared(schema, everything=any(
-            word in schema for word in ("additionalProperties", "unevaluatedProperties")))
-        return functools.reduce(_Evaluated.union, (
-            self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)), own)
+        own = _declared(
+            schema,
+            everything=any(
+                word in schema for word in ("additionalProperties", "unevaluatedProperties")
+            ),
+        )
+        return functools.reduce(
+            _Evaluated.union,
+            (self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)),
+            own,
+        )
 
     def _in_place(self, schema: Mapping[str, Any], seen: set[str]) -> list[object]:
         """The schemas `schema` applies to the same value, which all hold when it holds."""
@@ -443,14 +489,18 @@ class _Compiler:
             return True
         if id(schema) not in self._exact:
             exact = not _unhandled(schema, is_root=schema is self._root) and all(
-                self._is_exact(sub, visiting) for _, sub in _children(schema))
+                self._is_exact(sub, visiting) for _, sub in _children(schema)
+            )
             if "unevaluatedProperties" in schema:
                 evaluated = self._evaluated(schema)
                 exact = exact and (evaluated.everything or evaluated.complete)
             ref = schema.get("$ref")
             if ref is not None:
-                exact = exact and ref not in visiting and self._is_exact(
-                    _resolve(self._root, ref), visiting | {ref})
+                exact = (
+                    exact
+                    and ref not in visiting
+                    and self._is_exact(_resolve(self._root, ref), visiting | {ref})
+                )
             self._exact[id(schema)] = exact
         return self._exact[id(schema)]
 
@@ -538,8 +588,11 @@ def _enum_check(values: list[object]) -> Check:
     if all(type(value) is str for value in values):
         strings = frozenset(values)
         # jsonschema compares a string with == only, so set membership gives the same answer.
-        return lambda instance: (instance in strings if type(instance) is str
-                                 else any(_equal(value, instance) for value in values))
+        return lambda instance: (
+            instance in strings
+            if type(instance) is str
+            else any(_equal(value, instance) for value in values)
+        )
     return lambda instance: any(_equal(value, instance) for value in values)
 
 
@@ -565,7 +618,8 @@ def _equal(one: object, two: object) -> bool:
         return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
     if isinstance(one, Mapping) and isinstance(two, Mapping):
         return len(one) == len(two) and all(
-            key in two and _equal(value, two[key]) for key, value in one.items())
+            key in two and _equal(value, two[key]) for key, value in one.items()
+        )
     return _unbool(one) == _unbool(two)
 
 
@@ -600,15 +654,22 @@ class _Evaluated(NamedTuple):
     complete: bool = True
 
     def union(self, other: _Evaluated) -> _Evaluated:
-        return _Evaluated(self.names | other.names, self.patterns | other.patterns,
-                          self.everything or other.everything, self.complete and other.complete)
+        return _Evaluated(
+            self.names | other.names,
+            self.patterns | other.patterns,
+            self.everything or other.everything,
+            self.complete and other.complete,
+        )
 
 
 def _declared(schema: Mapping[str, Any], everything: bool) -> _Evaluated:
     """The keys `schema` itself evaluates, not counting the schemas it applies."""
-    return _Evaluated(frozenset(schema.get("properties", {})),
-                      frozenset(schema.get("patternProperties", {})), everything,
-                      complete=not ("anyOf" in schema or "oneOf" in schema))
+    return _Evaluated(
+        frozenset(schema.get("properties", {})),
+        frozenset(schema.get("patternProperties", {})),
+        everything,
+        complete=not ("anyOf" in schema or "oneOf" in schema),
+    )
 
 
 class _Additional(NamedTuple):
@@ -626,9 +687,15 @@ class _KeyPlans:
     subschemas involved on first use.
     """
 
-    def __init__(self, compile_schema: Callable[[object], Check], properties: Mapping[str, Any],
-                 patterns: list[tuple[re.Pattern[str], object]], additional: _Additional | None,
-                 unevaluated: object, evaluated: _Evaluated | None) -> None:
+    def __init__(
+        self,
+        compile_schema: Callable[[object], Check],
+        properties: Mapping[str, Any],
+        patterns: list[tuple[re.Pattern[str], object]],
+        additional: _Additional | None,
+        unevaluated: object,
+        evaluated: _Evaluated | None,
+    ) -> None:
         self._compile = compile_schema
         self._properties = properties
         self._patterns = patterns
@@ -657,14 +724,18 @@ class _KeyPlans:
             # Not JSON (see the module's docstring). jsonschema stumbles over such a key where it
             # tries a pattern; rather than mirror exactly where, leave the value to jsonschema,
             # unless only `properties` looks at keys: a name never equals such a key.
-            only_names = not self._patterns and self._additional is None and (
-                self._unevaluated is None)
+            only_names = (
+                not self._patterns and self._additional is None and (self._unevaluated is None)
+            )
             return () if only_names else (_reject,)
         schemas = [self._properties[key]] if key in self._properties else []
         schemas += [sub for pattern, sub in self._patterns if pattern.search(key)]
         additional = self._additional
-        if additional is not None and key not in self._properties and not (
-                additional.patterns.pattern and additional.patterns.search(key)):
+        if (
+            additional is not None
+            and key not in self._properties
+            and not (additional.patterns.pattern and additional.patterns.search(key))
+        ):
             schemas.append(additional.schema)
         if self._unevaluated is not None and not self._is_evaluated(key):
             schemas.append(self._unevaluated)
@@ -681,7 +752,8 @@ class _KeyPlans:
     def _is_evaluated(self, key: str) -> bool:
         assert self._evaluated is not None
         return key in self._evaluated.names or any(
-            re.search(pattern, key) for pattern in self._evaluated.patterns)
+            re.search(pattern, key) for pattern in self._evaluated.patterns
+        )
 
 
 def _required_check(required: list[str]) -> Check:

@@ -64,8 +64,12 @@ def _decode(name: str, raw: bytes) -> str:
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        raise fail(name, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); compose files are "
-                   "UTF-8", line=line, column=column) from None
+        raise fail(
+            name,
+            f"not UTF-8 text (byte 0x{raw[error.start]:02x}); compose files are UTF-8",
+            line=line,
+            column=column,
+        ) from None
 
 
 @contextlib.contextmanager
@@ -102,8 +106,11 @@ def _wait_for_lock(descriptor: int, name: str) -> None:
             return
         except BlockingIOError:
             if time.monotonic() > deadline:
-                raise fail(name, "another composeswap has been editing this file's folder for "
-                           f"{LOCK_WAIT_SECONDS:.0f} s; nothing written: try again") from None
+                raise fail(
+                    name,
+                    "another composeswap has been editing this file's folder for "
+                    f"{LOCK_WAIT_SECONDS:.0f} s; nothing written: try again",
+                ) from None
             time.sleep(0.02)
         except OSError:
             return  # a file system without locks: the check before the rename still guards
@@ -116,8 +123,11 @@ def remove_stale_temps(target: str) -> None:
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             name = entry.name
-            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX) \
-                    and len(name) >= len(prefix) + len(TEMP_SUFFIX):
+            if (
+                name.startswith(prefix)
+                and name.endswith(TEMP_SUFFIX)
+                and len(name) >= len(prefix) + len(TEMP_SUFFIX)
+            ):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
@@ -139,8 +149,11 @@ def write_all(changes: Sequence[tuple[ComposeFile, str]]) -> None:
             temps.append((file, target, _prepare(file, target, text)))
         for file, target, _temp in temps:
             if _read_bytes(target) != file.raw:
-                raise fail(file.name, "changed by someone else while composeswap was working; "
-                           "nothing written: run again")
+                raise fail(
+                    file.name,
+                    "changed by someone else while composeswap was working; "
+                    "nothing written: run again",
+                )
         for file, target, temp in temps:
             try:
                 os.replace(temp, target)
@@ -159,8 +172,9 @@ def _prepare(file: ComposeFile, target: str, text: str) -> str:
         mode = stat.S_IMODE(os.stat(target).st_mode)
         # The rename would replace the file whatever its permissions say: honour them here.
         if not mode & 0o222 or not _writable(target):
-            raise fail(file.name, "the file is read-only; nothing written (make it writable "
-                       "to switch it)")
+            raise fail(
+                file.name, "the file is read-only; nothing written (make it writable to switch it)"
+            )
         return _write_temp(target, text.encode("utf-8"), mode)
     except OSError as error:
         raise _write_error(file, error) from None

@@ -98,7 +98,7 @@ class _Reader:
         return pos
 
     def value(self, pos: int, depth: int) -> Node:
-        char = self.text[pos:pos + 1]
+        char = self.text[pos : pos + 1]
         if char == "{":
             return self.container(pos, depth, Kind.OBJECT)
         if char == "[":
@@ -122,7 +122,7 @@ class _Reader:
         if found:
             return Node(Kind.STRING, pos, found.end(), json.loads(found.group()), ())
         bad = _STRING_PREFIX.match(self.text, pos).end()  # type: ignore[union-attr]  # '"' matches
-        char = self.text[bad:bad + 1]
+        char = self.text[bad : bad + 1]
         if char in ("", "\r", "\n"):
             raise self.error(pos, "unterminated string")
         if char == "\\":

@@ -50,12 +50,21 @@ def _parse(path: str, read: dict[str, files.ComposeFile], cwd: str) -> Document:
     return yamlsource.parse(Source.from_text(file.text), name)
 
 
-def _with_includes(path: str, folder: str, group: int, read: dict[str, files.ComposeFile],
-                   cwd: str, chain: tuple[str, ...]) -> list[Layer]:
+def _with_includes(
+    path: str,
+    folder: str,
+    group: int,
+    read: dict[str, files.ComposeFile],
+    cwd: str,
+    chain: tuple[str, ...],
+) -> list[Layer]:
     """The layers of one file: those of the files it includes, then its own."""
     if path in chain:
-        raise fail(display_name(chain[0], cwd), "include cycle: " + " includes ".join(
-            display_name(step, cwd) for step in (*chain, path)))
+        raise fail(
+            display_name(chain[0], cwd),
+            "include cycle: "
+            + " includes ".join(display_name(step, cwd) for step in (*chain, path)),
+        )
     document = _parse(path, read, cwd)
     layers: list[Layer] = []
     for included, directory in _includes(document, folder):
@@ -74,18 +83,32 @@ def _includes(document: Document, folder: str) -> Iterator[tuple[list[str], str]
         paths = item.get("path")
         names = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
         # A missing file is for ``validate`` to report at its line; it adds nothing here.
-        names = [os.path.normpath(os.path.join(folder, name)) for name in names
-                 if isinstance(name, str) and "$" not in name]
+        names = [
+            os.path.normpath(os.path.join(folder, name))
+            for name in names
+            if isinstance(name, str) and "$" not in name
+        ]
         names = [name for name in names if os.path.isfile(name)]
         if not names:
             continue
         directory = item.get("project_directory")
-        yield names, (os.path.normpath(os.path.join(folder, directory))
-                      if isinstance(directory, str) else os.path.dirname(names[0]))
+        yield (
+            names,
+            (
+                os.path.normpath(os.path.join(folder, directory))
+                if isinstance(directory, str)
+                else os.path.dirname(names[0])
+            ),
+        )
 
 
-def _read_bases(document: Document, folder: str, bases: dict[str, Document],
-                read: dict[str, files.ComposeFile], cwd: str) -> None:
+def _read_bases(
+    document: Document,
+    folder: str,
+    bases: dict[str, Document],
+    read: dict[str, files.ComposeFile],
+    cwd: str,
+) -> None:
     """Every file a service of ``document`` extends, and the files those extend in turn."""
     for service in document.services.values():
         extends = service.data.get("extends")

@@ -44,16 +44,19 @@ class Plan(NamedTuple):
     unchanged: tuple[str, ...]  # services considered that are already in the asked form
 
 
-def plan(sources: Sources, model: Model, mode: Mode, names: Sequence[str],
-         overrides: Overrides) -> Plan:
+def plan(
+    sources: Sources, model: Model, mode: Mode, names: Sequence[str], overrides: Overrides
+) -> Plan:
     """What to switch: the services named or matched by a pattern (``'worker-*'``), or with
     none, every managed service."""
     file = sources.layers[0].document.file
     names = choose(file, model, names)
     _check_options(file, model, overrides)
-    chosen = list(dict.fromkeys(names)) if names else [
-        name for name, read in model.services.items() if is_managed(model, read, overrides)
-    ]
+    chosen = (
+        list(dict.fromkeys(names))
+        if names
+        else [name for name, read in model.services.items() if is_managed(model, read, overrides)]
+    )
     switches, unchanged = [], []
     for name in chosen:
         switch = switch_service(sources, model, name, mode, overrides)
@@ -77,8 +80,9 @@ def is_managed(model: Model, service: Effective, overrides: Overrides) -> bool:
     return isinstance(build, Mapping) and build.get("target") == wanted.target
 
 
-def switch_service(sources: Sources, model: Model, name: str, mode: Mode,
-                   overrides: Overrides) -> Switch | None:
+def switch_service(
+    sources: Sources, model: Model, name: str, mode: Mode, overrides: Overrides
+) -> Switch | None:
     """The steps that put one service in the asked form, or None if it is there already.
 
     They edit the file that decides the service's form (``Effective.layer``)."""
@@ -89,27 +93,52 @@ def switch_service(sources: Sources, model: Model, name: str, mode: Mode,
     return switch._replace(layer=read.layer) if switch else None
 
 
-def _switch(document: Document, service: Service, model: Model, read: Effective, mode: Mode,
-            overrides: Overrides) -> Switch | None:
+def _switch(
+    document: Document,
+    service: Service,
+    model: Model,
+    read: Effective,
+    mode: Mode,
+    overrides: Overrides,
+) -> Switch | None:
     form = read.form
     if read.unresolved:
-        raise _service_error(document, service, f"cannot tell what Compose reads for it: "
-                             f"{read.unresolved}; composeswap switches what one file defines")
+        raise _service_error(
+            document,
+            service,
+            f"cannot tell what Compose reads for it: "
+            f"{read.unresolved}; composeswap switches what one file defines",
+        )
     if form is Form.NEITHER:
-        raise _service_error(document, service, "has neither 'image' nor 'build'; composeswap "
-                             "switches services between the two")
+        raise _service_error(
+            document,
+            service,
+            "has neither 'image' nor 'build'; composeswap switches services between the two",
+        )
     if form is Form.PROVIDER:
-        raise _service_error(document, service, "is run by a provider ('provider:'), without "
-                             "an image or a build: there is nothing to switch")
+        raise _service_error(
+            document,
+            service,
+            "is run by a provider ('provider:'), without "
+            "an image or a build: there is nothing to switch",
+        )
     if form.value == mode.value or (form is Form.HYBRID and mode is Mode.REMOTE):
         return None
     _refuse_extended(document, model, service)
     if read.bases and "extends" not in service.entries:
-        raise _service_error(document, service, "gets 'extends' through a '<<' merge; write "
-                             "'extends' in the service itself, then run again")
+        raise _service_error(
+            document,
+            service,
+            "gets 'extends' through a '<<' merge; write "
+            "'extends' in the service itself, then run again",
+        )
     if service.shared:
-        raise _service_error(document, service, f"{service.shared}; switching it would change "
-                             "both: write the service out in full, then run again")
+        raise _service_error(
+            document,
+            service,
+            f"{service.shared}; switching it would change "
+            "both: write the service out in full, then run again",
+        )
     if form is Form.HYBRID:
         return _pause(document, service, read)
     if form is Form.LOCAL and "image" in read.data:  # local through ``pull_policy: build``
@@ -123,16 +152,23 @@ def _pause(document: Document, service: Service, read: Effective) -> Switch:
     _refuse_merged(document, service, read, "image")
     if read.origins["image"] is not Origin.OWN:  # inherited: mask it after the build
         after = "build" if read.origins["build"] is Origin.OWN else "extends"
-        return Switch(service.name, mode, (Insert(after, (("image", Reset.NULL),)),),
-                      f"masked the image it inherits from {_giver(read)} with !reset null "
-                      "(Compose would pull it first); the next switch back removes the mask")
+        return Switch(
+            service.name,
+            mode,
+            (Insert(after, (("image", Reset.NULL),)),),
+            f"masked the image it inherits from {_giver(read)} with !reset null "
+            "(Compose would pull it first); the next switch back removes the mask",
+        )
     _refuse_existing(document, service, PAUSED + "image")
     steps: list[Step] = [Rename("image", PAUSED + "image")]
     if "image" in read.inherited:  # the inherited one would show through: mask it too
         steps.append(Insert("image", (("image", Reset.NULL),)))
-    return Switch(service.name, mode, tuple(steps),
-                  "paused its own 'image' (Compose would pull it first); the next switch back "
-                  "restores it")
+    return Switch(
+        service.name,
+        mode,
+        tuple(steps),
+        "paused its own 'image' (Compose would pull it first); the next switch back restores it",
+    )
 
 
 def _pause_policy(document: Document, service: Service, read: Effective) -> Switch:
@@ -140,18 +176,30 @@ def _pause_policy(document: Document, service: Service, read: Effective) -> Swit
     for key in ("build", POLICY):
         _refuse_merged(document, service, read, key)
         if read.origins[key] is not Origin.OWN:
-            raise _service_error(document, service, f"builds through 'pull_policy: build' with a "
-                                 f"'{key}' from {read.origins[key].value}; composeswap sets "
-                                 "aside only keys a service writes itself")
+            raise _service_error(
+                document,
+                service,
+                f"builds through 'pull_policy: build' with a "
+                f"'{key}' from {read.origins[key].value}; composeswap sets "
+                "aside only keys a service writes itself",
+            )
         _refuse_existing(document, service, PAUSED + key)
-    return Switch(service.name, Mode.REMOTE,
-                  (Rename("build", PAUSED + "build"), Rename(POLICY, PAUSED + POLICY)),
-                  "paused its own 'build' and 'pull_policy: build'; the next switch back "
-                  "restores them")
+    return Switch(
+        service.name,
+        Mode.REMOTE,
+        (Rename("build", PAUSED + "build"), Rename(POLICY, PAUSED + POLICY)),
+        "paused its own 'build' and 'pull_policy: build'; the next switch back restores them",
+    )
 
 
-def _switch_form(document: Document, service: Service, model: Model, read: Effective,
-                 mode: Mode, overrides: Overrides) -> Switch:
+def _switch_form(
+    document: Document,
+    service: Service,
+    model: Model,
+    read: Effective,
+    mode: Mode,
+    overrides: Overrides,
+) -> Switch:
     new, old = mode.key, mode.opposite.key
     restored = _restore(document, service, model, read, mode)
     if restored is not None:
@@ -162,29 +210,41 @@ def _switch_form(document: Document, service: Service, model: Model, read: Effec
     summary = _describe(mode, wanted)
     context = wanted.context if mode is Mode.LOCAL else None
     if _masked(service, new):
-        raise _service_error(document, service, f"its own '{new}' is tagged !reset (Compose "
-                             f"reads no '{new}') and it inherits none: remove that key, then "
-                             "run again")
+        raise _service_error(
+            document,
+            service,
+            f"its own '{new}' is tagged !reset (Compose "
+            f"reads no '{new}') and it inherits none: remove that key, then "
+            "run again",
+        )
     if old not in service.entries:  # it inherits ``old``: mask it, then write ``new``
         step = Insert("extends", ((old, Reset.NULL), (new, value)))
-        return Switch(service.name, mode, (step,),
-                      f"{summary}; masked the '{old}' it inherits from {_giver(read)}",
-                      context, written=value)
+        return Switch(
+            service.name,
+            mode,
+            (step,),
+            f"{summary}; masked the '{old}' it inherits from {_giver(read)}",
+            context,
+            written=value,
+        )
     from_file = _settings(model, read, Overrides())
     rewritable = render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file))
     needs_mask = old in read.inherited
     if rewritable and value == _value(mode, from_file) and not needs_mask:
-        return Switch(service.name, mode, (Replace(old, new, value),), summary, context,
-                      written=value)
+        return Switch(
+            service.name, mode, (Replace(old, new, value),), summary, context, written=value
+        )
     _refuse_existing(document, service, SAVED + old)
     items = ((new, value), (old, Reset.NULL)) if needs_mask else ((new, value),)
     steps = (Rename(old, SAVED + old), Insert(old, items))
-    return Switch(service.name, mode, steps, f"{summary}; saved its own '{old}'", context,
-                  written=value)
+    return Switch(
+        service.name, mode, steps, f"{summary}; saved its own '{old}'", context, written=value
+    )
 
 
-def _restore(document: Document, service: Service, model: Model, read: Effective,
-             mode: Mode) -> Switch | None:
+def _restore(
+    document: Document, service: Service, model: Model, read: Effective, mode: Mode
+) -> Switch | None:
     """Undo what an earlier switch the other way did, when it left a mark: a paused or saved
     key, or a mask over an inherited one."""
     new, old = mode.key, mode.opposite.key
@@ -195,23 +255,34 @@ def _restore(document: Document, service: Service, model: Model, read: Effective
         if mode is Mode.LOCAL and PAUSED + POLICY in entries:
             steps.append(Rename(PAUSED + POLICY, POLICY))
         elif mode is Mode.LOCAL and old in read.data:
-            raise _service_error(document, service, f"has its own '{old}' and a paused '{new}': "
-                                 "restoring it would leave Compose pulling the image first; "
-                                 f"remove '{old}' or rename '{PAUSED + new}' back yourself")
-        return Switch(service.name, mode, tuple(steps), f"restored its paused '{new}'",
-                      restores=True)
+            raise _service_error(
+                document,
+                service,
+                f"has its own '{old}' and a paused '{new}': "
+                "restoring it would leave Compose pulling the image first; "
+                f"remove '{old}' or rename '{PAUSED + new}' back yourself",
+            )
+        return Switch(
+            service.name, mode, tuple(steps), f"restored its paused '{new}'", restores=True
+        )
     if SAVED + new in entries:
         _refuse_merged(document, service, read, old)
         drop = (Delete(old),) if old in entries else ()
-        return Switch(service.name, mode, (*drop, *unmask, Rename(SAVED + new, new)),
-                      f"restored its own '{new}'", restores=True)
+        return Switch(
+            service.name,
+            mode,
+            (*drop, *unmask, Rename(SAVED + new, new)),
+            f"restored its own '{new}'",
+            restores=True,
+        )
     if unmask and new in read.inherited:
         return _unmask(document, service, model, read, mode)
     return None
 
 
-def _unmask(document: Document, service: Service, model: Model, read: Effective,
-            mode: Mode) -> Switch:
+def _unmask(
+    document: Document, service: Service, model: Model, read: Effective, mode: Mode
+) -> Switch:
     """Take away the mask over an inherited key.
 
     A mask written *before* the service's key of the other form means composeswap wrote both
@@ -223,16 +294,29 @@ def _unmask(document: Document, service: Service, model: Model, read: Effective,
     description = f"removed the mask over the '{new}' it inherits from {_giver(read)}"
     if written is None or written.key_start < mask.key_start:
         if mode is Mode.LOCAL and written is not None:  # image and build: not local
-            raise _service_error(document, service, f"has its own '{old}' and masks the "
-                                 f"'{new}' it inherits: remove one of the two yourself")
+            raise _service_error(
+                document,
+                service,
+                f"has its own '{old}' and masks the "
+                f"'{new}' it inherits: remove one of the two yourself",
+            )
         return Switch(service.name, mode, (Delete(new),), description, restores=True)
     from_file = _settings(model, read, Overrides())
     if not render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file)):
-        raise _service_error(document, service, f"its '{old}' changed since composeswap wrote "
-                             f"it over the inherited '{new}': remove '{old}' and the "
-                             f"'{new}: !reset null' before it yourself")
-    return Switch(service.name, mode, (Delete(new), Delete(old)), f"{description} and its "
-                  f"'{old}'", restores=True)
+        raise _service_error(
+            document,
+            service,
+            f"its '{old}' changed since composeswap wrote "
+            f"it over the inherited '{new}': remove '{old}' and the "
+            f"'{new}: !reset null' before it yourself",
+        )
+    return Switch(
+        service.name,
+        mode,
+        (Delete(new), Delete(old)),
+        f"{description} and its '{old}'",
+        restores=True,
+    )
 
 
 def _giver(read: Effective) -> str:
@@ -253,8 +337,11 @@ def _value(mode: Mode, settings: Settings) -> Value:
     if mode is Mode.REMOTE:
         return settings.image
     if settings.dockerfile:
-        return {"context": settings.context, "dockerfile": settings.dockerfile,
-                "target": settings.target}
+        return {
+            "context": settings.context,
+            "dockerfile": settings.dockerfile,
+            "target": settings.target,
+        }
     return {"context": settings.context, "target": settings.target}
 
 
@@ -267,36 +354,54 @@ def _describe(mode: Mode, settings: Settings) -> str:
 def _refuse_extended(document: Document, model: Model, service: Service) -> None:
     others = model.extended_by.get(service.name, ())
     if others:
-        raise _service_error(document, service, f"{', '.join(others)} "
-                             f"extend{'s' if len(others) == 1 else ''} it, so switching it "
-                             "would switch them too: switch those services instead, or give "
-                             "each its own image and build")
+        raise _service_error(
+            document,
+            service,
+            f"{', '.join(others)} "
+            f"extend{'s' if len(others) == 1 else ''} it, so switching it "
+            "would switch them too: switch those services instead, or give "
+            "each its own image and build",
+        )
 
 
 def _refuse_merged(document: Document, service: Service, read: Effective, key: str) -> None:
     if key not in service.merged:
         return
     if read.origins.get(key) is Origin.OWN:
-        reason = (f"writes its own '{key}' but also gets one through a '<<' merge; removing its "
-                  "own would expose the merged one")
+        reason = (
+            f"writes its own '{key}' but also gets one through a '<<' merge; removing its "
+            "own would expose the merged one"
+        )
     else:
-        reason = (f"gets '{key}' through a '<<' merge; composeswap edits only the keys a "
-                  "service writes itself")
-    raise _service_error(document, service, f"{reason}: move '{key}' out of the merged mapping "
-                         "into each service that needs it")
+        reason = (
+            f"gets '{key}' through a '<<' merge; composeswap edits only the keys a "
+            "service writes itself"
+        )
+    raise _service_error(
+        document,
+        service,
+        f"{reason}: move '{key}' out of the merged mapping into each service that needs it",
+    )
 
 
 def _refuse_existing(document: Document, service: Service, key: str) -> None:
     if key in service.entries:
         raise _service_error(
-            document, service,
+            document,
+            service,
             f"already has '{key}', where composeswap would keep the key it replaces; "
-            "remove or rename it, then run again")
+            "remove or rename it, then run again",
+        )
 
 
 def _service_error(document: Document, service: Service, message: str) -> ComposeswapError:
-    return fail(document.file, message, line=service.line, column=service.column + 1,
-                where=f"services.{service.name}")
+    return fail(
+        document.file,
+        message,
+        line=service.line,
+        column=service.column + 1,
+        where=f"services.{service.name}",
+    )
 
 
 def choose(file: str, model: Model, given: Sequence[str]) -> list[str]:
@@ -305,8 +410,13 @@ def choose(file: str, model: Model, given: Sequence[str]) -> list[str]:
     chosen: list[str] = []
     problems = []
     for word in given:
-        found = _matching(model, word) if _PATTERN.intersection(word) else \
-            [word] if word in model.services else []
+        found = (
+            _matching(model, word)
+            if _PATTERN.intersection(word)
+            else [word]
+            if word in model.services
+            else []
+        )
         if not found:
             problems.append(_unknown(file, list(model.services), word, ""))
         chosen += found
@@ -328,8 +438,11 @@ def _check_options(file: str, model: Model, overrides: Overrides) -> None:
     known = list(model.services)
     problems = []
     for option, given in (("--image", overrides.images), ("--context", overrides.contexts)):
-        problems += [_unknown(file, known, name, f"{option} {name}=...: ")
-                     for name in given if name not in model.services]
+        problems += [
+            _unknown(file, known, name, f"{option} {name}=...: ")
+            for name in given
+            if name not in model.services
+        ]
     if problems:
         raise ComposeswapError(*problems)
 
@@ -337,12 +450,18 @@ def _check_options(file: str, model: Model, overrides: Overrides) -> None:
 def _unknown(file: str, known: list[str], name: str, prefix: str) -> Problem:
     """No such service: the closest names, not the whole list of a big project."""
     if _PATTERN.intersection(name):
-        return Problem(file, f"{prefix}no service matches '{name}'; `composeswap status` lists "
-                       f"the {len(known)} services")
+        return Problem(
+            file,
+            f"{prefix}no service matches '{name}'; `composeswap status` lists "
+            f"the {len(known)} services",
+        )
     import difflib  # only for a typo
 
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
-    listed = f"services: {', '.join(known) or 'none'}" if len(known) <= 5 else \
-        f"`composeswap status` lists the {len(known)} services"
+    listed = (
+        f"services: {', '.join(known) or 'none'}"
+        if len(known) <= 5
+        else f"`composeswap status` lists the {len(known)} services"
+    )
     return Problem(file, f"{prefix}no service '{name}'; {hint}{listed}")

@@ -39,13 +39,19 @@ from composeswap.errors import ComposeswapError, fail
 
 # Compose's order of preference (compose-go cli.DefaultFileNames), checked with the binary.
 DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-OVERRIDE_NAMES = ("compose.override.yml", "compose.override.yaml",
-                  "docker-compose.override.yml", "docker-compose.override.yaml")
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 DOTENV = ".env"
 # What docker compose hands to its OCI or git loaders (buildkit's ParseGitRef) instead of
 # reading a local file; checked with the binary: `host:c.yaml` is local, `u@host:c.yaml` is not.
-_REMOTE = re.compile(r"oci://|github\.com/|(?i:ssh|git)://|(?i:https?)://[^#?]*\.git(?:[#?]|$)"
-                     r"|[A-Za-z0-9_-]+@[A-Za-z0-9.-]+:")
+_REMOTE = re.compile(
+    r"oci://|github\.com/|(?i:ssh|git)://|(?i:https?)://[^#?]*\.git(?:[#?]|$)"
+    r"|[A-Za-z0-9_-]+@[A-Za-z0-9.-]+:"
+)
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go's strconv.ParseBool
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -65,8 +71,13 @@ class _Files(NamedTuple):
     warnings: tuple[str, ...] = ()
 
 
-def find(files: Sequence[str], cwd: str, environ: Mapping[str, str],
-         project_directory: str | None = None, env_files: Sequence[str] = ()) -> Project:
+def find(
+    files: Sequence[str],
+    cwd: str,
+    environ: Mapping[str, str],
+    project_directory: str | None = None,
+    env_files: Sequence[str] = (),
+) -> Project:
     """The project ``docker compose [-f FILE]... [--project-directory D] [--env-file E]...``
     loads when run in ``cwd`` with the process environment ``environ``.
 
@@ -82,8 +93,12 @@ def find(files: Sequence[str], cwd: str, environ: Mapping[str, str],
     environment = dict(process)
     environment.setdefault("PWD", cwd)  # Compose adds it when the process has none
     _merge(environment, _read_env_files(first_env, environment))
-    found = _Files(given, "-f") if given else _configured(environment, environ, cwd) \
+    found = (
+        _Files(given, "-f")
+        if given
+        else _configured(environment, environ, cwd)
         or _search(chosen_directory or cwd, cwd, chosen_directory is not None)
+    )
     directory = chosen_directory or os.path.dirname(found.paths[0])
     # Compose reads the project directory's .env once the files are known; when there is none
     # it keeps the first one.
@@ -92,8 +107,9 @@ def find(files: Sequence[str], cwd: str, environ: Mapping[str, str],
     if second_env != first_env:
         _merge(environment, _read_env_files(second_env, environment))
         env_read += tuple(name for name in second_env if name not in first_env)
-    return Project(found.paths, directory, MappingProxyType(environment), env_read,
-                   found.how, found.warnings)
+    return Project(
+        found.paths, directory, MappingProxyType(environment), env_read, found.how, found.warnings
+    )
 
 
 def read_env_file(path: str, environ: Mapping[str, str] = MappingProxyType({})) -> dict[str, str]:
@@ -108,11 +124,17 @@ def _absolute(path: str, cwd: str) -> str:
 
 def _given_file(name: str, cwd: str) -> str:
     if name == "-":
-        raise fail("-", "reading the compose file from standard input (-f -) is not supported: "
-                   "composeswap edits files; name the file")
+        raise fail(
+            "-",
+            "reading the compose file from standard input (-f -) is not supported: "
+            "composeswap edits files; name the file",
+        )
     if _REMOTE.match(name):
-        raise fail(name, "Docker Compose reads this as a remote (git or OCI) resource; "
-                   "composeswap edits local files: name a local file (./ in front makes it one)")
+        raise fail(
+            name,
+            "Docker Compose reads this as a remote (git or OCI) resource; "
+            "composeswap edits local files: name a local file (./ in front makes it one)",
+        )
     path = _absolute(name, cwd)
     _require_file(path, name, "")
     return path
@@ -136,8 +158,10 @@ def _env_file_disabled(environ: Mapping[str, str]) -> bool:
         return False
     if value in _TRUE:
         return True
-    raise fail("COMPOSE_DISABLE_ENV_FILE", f"{value!r} is not a boolean; Compose refuses it "
-               "(use 1 or 0, true or false)")
+    raise fail(
+        "COMPOSE_DISABLE_ENV_FILE",
+        f"{value!r} is not a boolean; Compose refuses it (use 1 or 0, true or false)",
+    )
 
 
 def _dotenv(folder: str, environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -148,8 +172,9 @@ def _dotenv(folder: str, environ: Mapping[str, str]) -> tuple[str, ...]:
     return (path,)
 
 
-def _with_compose_settings(environ: Mapping[str, str], explicit: tuple[str, ...], folder: str
-                           ) -> dict[str, str]:
+def _with_compose_settings(
+    environ: Mapping[str, str], explicit: tuple[str, ...], folder: str
+) -> dict[str, str]:
     """The process environment after Compose's first look at the ``.env``: it exports the
     ``COMPOSE_*`` variables the process does not set, so COMPOSE_DISABLE_ENV_FILE,
     COMPOSE_FILE and COMPOSE_PATH_SEPARATOR from a ``.env`` behave as if set in the shell."""
@@ -197,8 +222,9 @@ def _merge(environment: dict[str, str], values: Mapping[str, str]) -> None:
         environment.setdefault(name, value)
 
 
-def _configured(environment: Mapping[str, str], environ: Mapping[str, str], cwd: str
-                ) -> _Files | None:
+def _configured(
+    environment: Mapping[str, str], environ: Mapping[str, str], cwd: str
+) -> _Files | None:
     """The files ``COMPOSE_FILE`` names, relative to the current folder wherever it was set."""
     if "COMPOSE_FILE" not in environment:
         return None
@@ -224,28 +250,34 @@ def _search(start: str, cwd: str, from_project_directory: bool) -> _Files:
             chosen = tuple(bases[:1] + overrides[:1])
             for path in chosen:
                 if os.path.isdir(path):  # Compose picks it by its name, then cannot read it
-                    raise fail(path, "is a folder, not a compose file; Compose picks it by its "
-                               "name and fails too: rename it or pass the file with -f FILE")
+                    raise fail(
+                        path,
+                        "is a folder, not a compose file; Compose picks it by its "
+                        "name and fails too: rename it or pass the file with -f FILE",
+                    )
             how = f"found in {_place(folder, cwd, from_project_directory and folder == start)}"
             return _Files(chosen, how + (" with override" if overrides else ""), warnings)
         parent = os.path.dirname(folder)
         if parent == folder:
-            raise fail(start, "no compose file here or in any parent folder (looked for "
-                       f"{', '.join(DEFAULT_NAMES)}); pass one with -f FILE")
+            raise fail(
+                start,
+                "no compose file here or in any parent folder (looked for "
+                f"{', '.join(DEFAULT_NAMES)}); pass one with -f FILE",
+            )
         folder = parent
 
 
 def _present(folder: str, names: Sequence[str]) -> list[str]:
     # Compose stats each name: a broken symlink is absent, a folder of that name counts.
-    return [path for path in (os.path.join(folder, name) for name in names)
-            if os.path.exists(path)]
+    return [path for path in (os.path.join(folder, name) for name in names) if os.path.exists(path)]
 
 
 def _several(paths: Sequence[str], kind: str) -> tuple[str, ...]:
     if len(paths) < 2:
         return ()
-    return (f"found multiple {kind} files with supported names: {', '.join(paths)}; "
-            f"using {paths[0]}",)
+    return (
+        f"found multiple {kind} files with supported names: {', '.join(paths)}; using {paths[0]}",
+    )
 
 
 def _place(folder: str, cwd: str, is_project_directory: bool) -> str:

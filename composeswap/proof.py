@@ -30,8 +30,9 @@ ServiceData = Mapping[str, Any]
 Texts = Mapping[int, str]  # the new text of each edited file, by its index in the project
 
 
-def prove(sources: Sources, model: effective.Model, new_texts: Texts,
-          switched: Plan) -> dict[str, ServiceData]:
+def prove(
+    sources: Sources, model: effective.Model, new_texts: Texts, switched: Plan
+) -> dict[str, ServiceData]:
     """The switched services as Compose reads the new texts, once shown to be exactly as
     planned."""
     if len(sources.layers) == 1 and not sources.bases and new_texts:
@@ -69,13 +70,20 @@ def _piece(document: Document, model: effective.Model, switch: Switch) -> Piece 
     to parse alone, and the whole text is proven instead.
     """
     service, read = document.services[switch.service], model.services[switch.service]
-    if service.lines is None or service.merged or service.shared or read.bases \
-            or read.unresolved or switch.service in model.extended_by:
+    if (
+        service.lines is None
+        or service.merged
+        or service.shared
+        or read.bases
+        or read.unresolved
+        or switch.service in model.extended_by
+    ):
         return None
     start, end = service.lines
     old = document.source.body[start:end]
-    edits = [(a - start, b - start, text)
-             for a, b, text in render.edits(document, service, switch.steps)]
+    edits = [
+        (a - start, b - start, text) for a, b, text in render.edits(document, service, switch.steps)
+    ]
     new = splice(old, edits)
     return None if "&" in old or "&" in new else Piece(start, end, old, new)
 
@@ -86,14 +94,17 @@ def _assembles(document: Document, pieces: list[Piece | None], new_text: str) ->
     return Source(splice(document.source.body, edits), document.source.bom).text == new_text
 
 
-def _prove_pieces(document: Document, switched: Plan,
-                  pieces: list[Piece]) -> dict[str, ServiceData] | None:
+def _prove_pieces(
+    document: Document, switched: Plan, pieces: list[Piece]
+) -> dict[str, ServiceData] | None:
     """Parse the switched services' new lines alone, once; None if they do not stand alone."""
     newline = document.source.newline
     try:
         edited = yamlsource.parse_services(
             Source(newline.join(piece.new for piece in pieces), line_ending=newline),
-            document.file, document.data.get(config.CONFIG_KEY))
+            document.file,
+            document.data.get(config.CONFIG_KEY),
+        )
     except ComposeswapError:
         return None
     if list(edited.services) != [switch.service for switch in switched.switches]:
@@ -104,8 +115,10 @@ def _prove_pieces(document: Document, switched: Plan,
             _prove_switched(document, switch, edited, edited_model)
         names = [switch.service for switch in switched.switches if not switch.restores]
         if names:
-            back = newline.join(piece.new if switch.restores else piece.old
-                                for piece, switch in zip(pieces, switched.switches))
+            back = newline.join(
+                piece.new if switch.restores else piece.old
+                for piece, switch in zip(pieces, switched.switches)
+            )
             alone = Sources((Layer(edited, "", 0),), {})
             _prove_reversible(document, alone, edited_model, switched.mode, names, {0: back})
     except ComposeswapError:
@@ -113,8 +126,9 @@ def _prove_pieces(document: Document, switched: Plan,
     return {name: read.data for name, read in edited_model.services.items()}
 
 
-def _prove_whole(sources: Sources, model: effective.Model, new_texts: Texts,
-                 switched: Plan) -> dict[str, ServiceData]:
+def _prove_whole(
+    sources: Sources, model: effective.Model, new_texts: Texts, switched: Plan
+) -> dict[str, ServiceData]:
     layers = list(sources.layers)
     for index, text in new_texts.items():
         layers[index] = layers[index]._replace(document=_reread(layers[index].document, text))
@@ -126,14 +140,20 @@ def _prove_whole(sources: Sources, model: effective.Model, new_texts: Texts,
         if name not in names:  # every other service reads exactly as before
             _compare(first, read.data, edited_model.services[name].data, ("services", name))
     for switch in switched.switches:
-        _prove_switched(sources.layers[switch.layer].document, switch,
-                        layers[switch.layer].document, edited_model)
+        _prove_switched(
+            sources.layers[switch.layer].document,
+            switch,
+            layers[switch.layer].document,
+            edited_model,
+        )
     # A switch that restores a saved key undoes an earlier one, whose options may have differed.
     reversible = [switch.service for switch in switched.switches if not switch.restores]
     if reversible:
         restored = apply(sources, [s for s in switched.switches if s.restores])
-        originals = {index: restored.get(index, layer.document.source.text)
-                     for index, layer in enumerate(sources.layers)}
+        originals = {
+            index: restored.get(index, layer.document.source.text)
+            for index, layer in enumerate(sources.layers)
+        }
         _prove_reversible(first, edited, edited_model, switched.mode, reversible, originals)
     return {s.service: edited_model.services[s.service].data for s in switched.switches}
 
@@ -143,7 +163,8 @@ def _reread(document: Document, new_text: str) -> Document:
     try:
         edited = yamlsource.parse(Source.from_text(new_text), document.file)
     except ComposeswapError as error:
-        raise _unproven(document, f"the edited text would not parse ({error.problems[0].message})")
+        reason = f"the edited text would not parse ({error.problems[0].message})"
+        raise _unproven(document, reason) from None
     if list(edited.services) != list(document.services):
         raise _unproven(document, "the edit would change which services the file has")
     _compare(document, _top_level(document.data), _top_level(edited.data), ())
@@ -155,16 +176,19 @@ def apply(sources: Sources, switches: Iterable[Switch]) -> dict[int, str]:
     steps: dict[int, dict[str, tuple[Step, ...]]] = {}
     for switch in switches:
         steps.setdefault(switch.layer, {})[switch.service] = switch.steps
-    return {index: render.apply(sources.layers[index].document, by_service)
-            for index, by_service in steps.items()}
+    return {
+        index: render.apply(sources.layers[index].document, by_service)
+        for index, by_service in steps.items()
+    }
 
 
 def _top_level(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != "services"}
 
 
-def _prove_switched(document: Document, switch: Switch, edited: Document,
-                    edited_model: effective.Model) -> None:
+def _prove_switched(
+    document: Document, switch: Switch, edited: Document, edited_model: effective.Model
+) -> None:
     """The service's own keys changed by the steps alone, and Compose reads it as asked."""
     name = switch.service
     expected = render.expected_service(document.services[name].data, switch.steps)
@@ -173,8 +197,11 @@ def _prove_switched(document: Document, switch: Switch, edited: Document,
     form = effective.form_of(read)
     asked = (Form.LOCAL,) if switch.mode is Mode.LOCAL else (Form.REMOTE, Form.HYBRID)
     if form not in asked or switch.written is not None and not _reads(read, switch):
-        raise _unproven(document, f"Compose would read services.{name} as "
-                        f"{form.value}, not {switch.mode.value} as written")
+        raise _unproven(
+            document,
+            f"Compose would read services.{name} as "
+            f"{form.value}, not {switch.mode.value} as written",
+        )
 
 
 def _reads(read: Mapping[str, Any], switch: Switch) -> bool:
@@ -182,9 +209,12 @@ def _reads(read: Mapping[str, Any], switch: Switch) -> bool:
     if isinstance(switch.written, str):
         return read.get("image") == switch.written and "build" not in read
     build = read.get("build")
-    return isinstance(build, Mapping) and isinstance(switch.written, Mapping) \
-        and all(build.get(key) == value for key, value in switch.written.items()) \
+    return (
+        isinstance(build, Mapping)
+        and isinstance(switch.written, Mapping)
+        and all(build.get(key) == value for key, value in switch.written.items())
         and "image" not in read
+    )
 
 
 def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> None:
@@ -194,17 +224,25 @@ def _compare(document: Document, expected: Any, actual: Any, path: JsonPath) -> 
         raise _unproven(document, f"the edit would also change {where}")
 
 
-def _prove_reversible(document: Document, edited: Sources, edited_model: effective.Model,
-                      mode: Mode, names: list[str], originals: Texts) -> None:
+def _prove_reversible(
+    document: Document,
+    edited: Sources,
+    edited_model: effective.Model,
+    mode: Mode,
+    names: list[str],
+    originals: Texts,
+) -> None:
     try:
         back = plan(edited, edited_model, mode.opposite, names, Overrides())
         texts = apply(edited, back.switches)
     except ComposeswapError as error:
-        raise _unproven(document, f"switching back would fail ({error.problems[0].message})")
+        reason = f"switching back would fail ({error.problems[0].message})"
+        raise _unproven(document, reason) from None
     for index, layer in enumerate(edited.layers):
         if texts.get(index, layer.document.source.text) != originals[index]:
-            raise _unproven(layer.document, "switching back would not restore the file byte "
-                            "for byte")
+            raise _unproven(
+                layer.document, "switching back would not restore the file byte for byte"
+            )
 
 
 def first_difference(old: Any, new: Any, path: JsonPath = ()) -> JsonPath | None:
@@ -238,5 +276,8 @@ def _same_scalar(old: Any, new: Any) -> bool:
 
 
 def _unproven(document: Document, reason: str) -> ComposeswapError:
-    return fail(document.file, f"refusing to write: {reason}. The file is unchanged; "
-                "please report this with the file so it can be handled")
+    return fail(
+        document.file,
+        f"refusing to write: {reason}. The file is unchanged; "
+        "please report this with the file so it can be handled",
+    )

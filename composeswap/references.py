@@ -30,8 +30,9 @@ def undefined(data: Mapping[str, Any]) -> Iterator[Finding]:
     services = data.get("services")
     if not isinstance(services, Mapping):
         return
-    resources = {kind: _defined(data.get(kind)) for kind in ("networks", "volumes", "secrets",
-                                                             "configs")}
+    resources = {
+        kind: _defined(data.get(kind)) for kind in ("networks", "volumes", "secrets", "configs")
+    }
     resources["networks"].add("default")  # Compose defines it for every project
     for name, service in services.items():
         if isinstance(service, Mapping):
@@ -59,7 +60,7 @@ def _read_files(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, str]]:
             named = _strings(("include", index), item)
         yield from ((where, "included file", file) for where, file in named)
     services = data.get("services")
-    for name, service in (services.items() if isinstance(services, Mapping) else ()):
+    for name, service in services.items() if isinstance(services, Mapping) else ():
         if isinstance(service, Mapping):
             for where, file in _service_files(("services", name), service):
                 yield where, "extends file" if where[2] == "extends" else str(where[2]), file
@@ -68,8 +69,11 @@ def _read_files(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, str]]:
 def _service_files(path: JsonPath, service: Mapping[str, Any]) -> Named:
     env_files = service.get("env_file")
     for index, item in enumerate(env_files if isinstance(env_files, list) else []):
-        if isinstance(item, Mapping) and isinstance(item.get("path"), str) \
-                and str(item.get("required", True)).lower() != "false":
+        if (
+            isinstance(item, Mapping)
+            and isinstance(item.get("path"), str)
+            and str(item.get("required", True)).lower() != "false"
+        ):
             yield (*path, "env_file", index, "path"), item["path"]
     yield from _strings((*path, "env_file"), env_files)
     yield from _strings((*path, "label_file"), service.get("label_file"))
@@ -89,16 +93,18 @@ def _strings(where: JsonPath, value: object) -> Named:
 def _items(where: JsonPath, value: object) -> Named:
     """The strings of a list, each with where it is written."""
     if isinstance(value, list):
-        yield from (((*where, index), item) for index, item in enumerate(value)
-                    if isinstance(item, str))
+        yield from (
+            ((*where, index), item) for index, item in enumerate(value) if isinstance(item, str)
+        )
 
 
 def _defined(section: object) -> set[str]:
     return {str(key) for key in section} if isinstance(section, Mapping) else set()
 
 
-def _unknown_services(path: JsonPath, service: Mapping[str, Any],
-                      services: Mapping[str, Any]) -> Iterator[Finding]:
+def _unknown_services(
+    path: JsonPath, service: Mapping[str, Any], services: Mapping[str, Any]
+) -> Iterator[Finding]:
     uses = (
         ("depends_on", "depends on", _keys_or_items(path, service, "depends_on")),
         ("links", "links to", _prefixes(path, service, "links")),
@@ -113,8 +119,9 @@ def _unknown_services(path: JsonPath, service: Mapping[str, Any],
                 yield where, f"{verb} '{other}', {_OTHER_SERVICE}", _at_key(where, key)
 
 
-def _unknown_resources(path: JsonPath, service: Mapping[str, Any],
-                       resources: Mapping[str, set[str]]) -> Iterator[Finding]:
+def _unknown_resources(
+    path: JsonPath, service: Mapping[str, Any], resources: Mapping[str, set[str]]
+) -> Iterator[Finding]:
     uses = (
         ("networks", _keys_or_items(path, service, "networks")),
         ("volumes", _named_volumes(path, service)),
@@ -125,8 +132,11 @@ def _unknown_resources(path: JsonPath, service: Mapping[str, Any],
         for where, used in named:
             if used not in resources[kind] and "$" not in used:
                 singular = kind.removesuffix("s")
-                yield (where, f"uses {singular} '{used}', which the top-level '{kind}' does not "
-                       "define", _at_key(where, kind))
+                yield (
+                    where,
+                    f"uses {singular} '{used}', which the top-level '{kind}' does not define",
+                    _at_key(where, kind),
+                )
 
 
 def _at_key(where: JsonPath, key: str) -> bool:
@@ -169,8 +179,11 @@ def _extended(path: JsonPath, service: Mapping[str, Any]) -> Named:
     extends = service.get("extends")
     if isinstance(extends, str):
         yield (*path, "extends"), extends
-    elif isinstance(extends, Mapping) and "file" not in extends \
-            and isinstance(extends.get("service"), str):
+    elif (
+        isinstance(extends, Mapping)
+        and "file" not in extends
+        and isinstance(extends.get("service"), str)
+    ):
         yield (*path, "extends", "service"), extends["service"]
 
 
@@ -184,8 +197,12 @@ def _named_volumes(path: JsonPath, service: Mapping[str, Any]) -> Named:
             source, sep, _ = volume.partition(":")
             if sep and source and not _PATH.match(volume):
                 yield where, source
-        elif isinstance(volume, Mapping) and volume.get("type") == "volume" \
-                and isinstance(volume.get("source"), str) and volume["source"]:
+        elif (
+            isinstance(volume, Mapping)
+            and volume.get("type") == "volume"
+            and isinstance(volume.get("source"), str)
+            and volume["source"]
+        ):
             yield (*where, "source"), volume["source"]
 
 

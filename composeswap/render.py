@@ -17,7 +17,6 @@ from composeswap.model import Document, Entry, Layout, Service
 from composeswap.steps import Delete, Insert, Rename, Replace, Reset, Step, Value
 from composeswap.text import Edit, Source, splice
 
-
 # After ``key:`` on a block collection's first line: optional anchor/tag, then the comment.
 _BLOCK_HEAD = re.compile(r"[ \t]*:((?:[ \t]+[!&][^ \t]*)*)([ \t]*(?:#.*)?)")
 _PLAIN_UNSAFE_START = set("-?:,[]{}#&*!|>'\"%@`")
@@ -28,7 +27,8 @@ _NOT_STRINGS = re.compile(
      |[-+]?(?:0|[1-9][0-9_]*)|0o?[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+
      |[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
      |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|<<|=
-    )$""")
+    )$"""
+)
 
 
 def scalar(value: str, flow: bool = False) -> str:
@@ -85,8 +85,11 @@ def _edit(document: Document, service: Service, step: Step) -> Edit:
             return entry.value_end, entry.value_end, "".join(", " + lines[0] for lines in keys)
         at = source.line_end(entry.value_end)
         indent = " " * entry.column  # the key's own line; the lines under it come padded
-        return at, at, "".join(source.newline + indent + source.newline.join(lines)
-                               for lines in keys)
+        return (
+            at,
+            at,
+            "".join(source.newline + indent + source.newline.join(lines) for lines in keys),
+        )
     return _deletion(document, service, step)
 
 
@@ -107,16 +110,16 @@ def _parts(source: Source, entry: Entry) -> tuple[str, str, int]:
     """The entry's text without its first-line comment, that comment, and where the region ends."""
     text = source.body
     if entry.flow:
-        return text[entry.key_start:entry.value_end], "", entry.value_end
+        return text[entry.key_start : entry.value_end], "", entry.value_end
     end = source.line_end(entry.value_end)
     if entry.layout is Layout.BLOCK:
         head_end = source.line_end(entry.key_start)
         head = _BLOCK_HEAD.fullmatch(text, entry.key_end, head_end)
         tail = head.group(2) if head else ""
-        return text[entry.key_start:head_end - len(tail)] + text[head_end:end], tail, end
+        return text[entry.key_start : head_end - len(tail)] + text[head_end:end], tail, end
     if entry.layout is Layout.INLINE:
-        return text[entry.key_start:entry.value_end], text[entry.value_end:end], end
-    return text[entry.key_start:end], "", end
+        return text[entry.key_start : entry.value_end], text[entry.value_end : end], end
+    return text[entry.key_start : end], "", end
 
 
 def _lines(key: str, value: Value, entry: Entry, step: int) -> list[str]:
@@ -138,7 +141,7 @@ def _step(service: Service) -> int:
 
 
 def _renamed(document: Document, service: Service, entry: Entry, new_key: str) -> str:
-    written = document.source.body[entry.key_start:entry.key_end]
+    written = document.source.body[entry.key_start : entry.key_end]
     if written == entry.key:
         return new_key
     quote = written[0]
@@ -151,29 +154,43 @@ def _editable(document: Document, service: Service, key: str) -> Entry:
     """An entry whose text may be replaced or deleted: no alias elsewhere reads from it."""
     entry = service.entries[key]
     if entry.aliased:
-        raise _layout_error(document, service, entry, f"has an anchor (&{entry.anchor}) that "
-                            "another part of the file uses through an alias")
+        raise _layout_error(
+            document,
+            service,
+            entry,
+            f"has an anchor (&{entry.anchor}) that another part of the file uses through an alias",
+        )
     used = document.anchors_used_elsewhere(("services", service.name, key))
     if used:
-        raise _layout_error(document, service, entry, "defines the anchor "
-                            f"{', '.join('&' + name for name in used)} that another part of the "
-                            "file uses through an alias")
+        raise _layout_error(
+            document,
+            service,
+            entry,
+            "defines the anchor "
+            f"{', '.join('&' + name for name in used)} that another part of the "
+            "file uses through an alias",
+        )
     return _own_line(document, service, entry)
 
 
 def _own_line(document: Document, service: Service, entry: Entry) -> Entry:
     line_start = document.source.line_start(entry.key_start)
-    if not entry.flow and document.source.body[line_start:entry.key_start].strip(" "):
+    if not entry.flow and document.source.body[line_start : entry.key_start].strip(" "):
         raise _layout_error(document, service, entry, "does not start its own line")
     return entry
 
 
-def _layout_error(document: Document, service: Service, entry: Entry,
-                  reason: str) -> ComposeswapError:
-    return fail(document.file,
-                f"cannot switch: its '{entry.key}' {reason}; composeswap leaves it untouched "
-                "rather than risk changing anything else. Rewrite that key plainly, then run again",
-                line=entry.line, column=entry.column + 1, where=f"services.{service.name}")
+def _layout_error(
+    document: Document, service: Service, entry: Entry, reason: str
+) -> ComposeswapError:
+    return fail(
+        document.file,
+        f"cannot switch: its '{entry.key}' {reason}; composeswap leaves it untouched "
+        "rather than risk changing anything else. Rewrite that key plainly, then run again",
+        line=entry.line,
+        column=entry.column + 1,
+        where=f"services.{service.name}",
+    )
 
 
 def expected_service(data: Mapping[str, object], steps: tuple[Step, ...]) -> dict[str, object]:
@@ -190,8 +207,9 @@ def expected_service(data: Mapping[str, object], steps: tuple[Step, ...]) -> dic
             items[keys.index(step.key)] = (step.to, _data(step.value))
         elif isinstance(step, Insert):
             index = keys.index(names.get(step.after, step.after)) + 1
-            items[index:index] = [(key, _data(value)) for key, value in step.items
-                                  if not isinstance(value, Reset)]
+            items[index:index] = [
+                (key, _data(value)) for key, value in step.items if not isinstance(value, Reset)
+            ]
         elif step.key in keys:  # a deleted ``!reset`` key has no data to delete
             del items[keys.index(step.key)]
     return dict(items)
@@ -204,9 +222,11 @@ def _data(value: Value) -> object:
 def all_edits(document: Document, steps_by_service: Mapping[str, tuple[Step, ...]]) -> list[Edit]:
     """Every service's edits, in offsets of the whole text (BOM included)."""
     shift = len(document.source.text) - len(document.source.body)
-    return [(start + shift, end + shift, text)
-            for name, steps in steps_by_service.items()
-            for start, end, text in edits(document, document.services[name], steps)]
+    return [
+        (start + shift, end + shift, text)
+        for name, steps in steps_by_service.items()
+        for start, end, text in edits(document, document.services[name], steps)
+    ]
 
 
 def apply(document: Document, steps_by_service: Mapping[str, tuple[Step, ...]]) -> str:

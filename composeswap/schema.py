@@ -24,7 +24,6 @@ COMPOSE_SCHEMA = "compose-spec.json"
 CONFIG_SCHEMA = "composeswap.json"
 
 
-
 class Violation(NamedTuple):
     """One problem in a document, at a JSON path the caller can map to a line and column."""
 

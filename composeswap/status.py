@@ -17,8 +17,13 @@ from composeswap.model import Sources
 from composeswap.plan import SAVED, is_managed
 from composeswap.steps import Form
 
-MODES = {Form.LOCAL: "local", Form.REMOTE: "remote", Form.HYBRID: "both",
-         Form.PROVIDER: "provider", Form.NEITHER: "neither"}
+MODES = {
+    Form.LOCAL: "local",
+    Form.REMOTE: "remote",
+    Form.HYBRID: "both",
+    Form.PROVIDER: "provider",
+    Form.NEITHER: "neither",
+}
 
 
 class Row(NamedTuple):
@@ -42,13 +47,13 @@ class Row(NamedTuple):
         return self._asdict()
 
 
-def rows(sources: Sources, model: Model, names: Sequence[str],
-         environment: Mapping[str, str]) -> list[Row]:
+def rows(
+    sources: Sources, model: Model, names: Sequence[str], environment: Mapping[str, str]
+) -> list[Row]:
     return [_row(sources, model, model.services[name], environment) for name in names]
 
 
-def _row(sources: Sources, model: Model, read: Effective,
-         environment: Mapping[str, str]) -> Row:
+def _row(sources: Sources, model: Model, read: Effective, environment: Mapping[str, str]) -> Row:
     layer = sources.layers[read.layer]
     service = layer.document.services[read.name]
     wanted = config.settings(read.name, read.data, model.config, Overrides())
@@ -59,11 +64,19 @@ def _row(sources: Sources, model: Model, read: Effective,
     dockerfile, stage_found = _stage(folder, build, target)
     managed = is_managed(model, read, Overrides())
     return Row(
-        service=read.name, mode=MODES[read.form], managed=managed,
-        why=_why(read, wanted) if managed else "", file=layer.document.file, line=service.line,
-        other=_other(read.form, wanted), image=_image(read.data, environment),
-        context=context, context_exists=os.path.isdir(folder) if folder else None,
-        dockerfile=dockerfile, target=target, stage_found=stage_found,
+        service=read.name,
+        mode=MODES[read.form],
+        managed=managed,
+        why=_why(read, wanted) if managed else "",
+        file=layer.document.file,
+        line=service.line,
+        other=_other(read.form, wanted),
+        image=_image(read.data, environment),
+        context=context,
+        context_exists=os.path.isdir(folder) if folder else None,
+        dockerfile=dockerfile,
+        target=target,
+        stage_found=stage_found,
     )
 
 
@@ -88,8 +101,9 @@ def _folder(base: str, context: str | None) -> str | None:
     return os.path.normpath(os.path.join(base, context))
 
 
-def _stage(folder: str | None, build: Mapping[str, Any],
-           target: str | None) -> tuple[str | None, bool | None]:
+def _stage(
+    folder: str | None, build: Mapping[str, Any], target: str | None
+) -> tuple[str | None, bool | None]:
     """The Dockerfile the build uses, and whether it has the target stage."""
     from composeswap import dockerfile
 
@@ -101,8 +115,9 @@ def _stage(folder: str | None, build: Mapping[str, Any],
     if source.inline is not None:
         text, name = source.inline, "dockerfile_inline"
     else:
-        name = os.path.join(str(build.get("context", ".")),
-                            str(build.get("dockerfile") or "Dockerfile"))
+        name = os.path.join(
+            str(build.get("context", ".")), str(build.get("dockerfile") or "Dockerfile")
+        )
         try:
             with open(str(source.path), encoding="utf-8", newline="") as file:
                 text = file.read()
@@ -153,8 +168,9 @@ def table(found: Sequence[Row], colour: bool) -> str:
     """An aligned table for people."""
     lines = [HEADINGS] + [_cells(row) for row in found]
     widths = [max(len(line[index]) for line in lines) for index in range(len(HEADINGS))]
-    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-                for line in lines]
+    rendered = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines
+    ]
     if colour:
         rendered = [_paint(line, row) for line, row in zip(rendered, [None, *found])]
     return "\n".join(rendered)
@@ -165,8 +181,11 @@ def _cells(row: Row) -> tuple[str, ...]:
         where = f"{row.context or '?'}{'' if row.context_exists is not False else ' (missing)'}"
     else:
         where = row.image or ""
-    stage = "" if row.target is None or row.stage_found is None else \
-        f"{row.target} {'ok' if row.stage_found else 'missing'}"
+    stage = (
+        ""
+        if row.target is None or row.stage_found is None
+        else f"{row.target} {'ok' if row.stage_found else 'missing'}"
+    )
     managed = f"yes ({row.why})" if row.managed else "no"
     return (row.service, row.mode, managed, f"{row.file}:{row.line}", where, stage)
 

@@ -44,6 +44,7 @@ _Kind = TypeVar("_Kind", bound=type)
 def _distinct(kind: _Kind) -> _Kind:
     """Plain NamedTuples compare as tuples: Rename(a, b) would equal any 2-tuple (a, b), a step
     of another kind with the same fields included. A step equals only a step of its own kind."""
+
     def same(step: tuple[object, ...], other: object) -> bool:
         return type(step) is type(other) and tuple.__eq__(step, other)
 

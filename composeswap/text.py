@@ -32,7 +32,7 @@ class Source:
     @classmethod
     def from_text(cls, text: str) -> Source:
         if text.startswith(BOM):
-            return cls(text[len(BOM):], True)
+            return cls(text[len(BOM) :], True)
         return cls(text, False)
 
     @property
@@ -59,7 +59,7 @@ class Source:
     def break_before(self, index: int) -> int:
         """Start of the line break just before the line holding ``index``."""
         start = self.line_start(index)
-        if start >= 2 and self.body[start - 2:start] == "\r\n":
+        if start >= 2 and self.body[start - 2 : start] == "\r\n":
             return start - 2
         return max(start - 1, 0)
 

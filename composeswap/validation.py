@@ -18,8 +18,12 @@ from composeswap.model import Document, JsonPath, Sources
 from composeswap.steps import Form
 
 
-def problems(sources: Sources, model: effective.Model | None = None,
-             files: bool = False, environment: Mapping[str, str] | None = None) -> list[Problem]:
+def problems(
+    sources: Sources,
+    model: effective.Model | None = None,
+    files: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """Every problem in the project's files, in file order; empty when Compose would accept it.
 
     Each file is checked against the schemas on its own; what depends on the project (a
@@ -39,12 +43,19 @@ def problems(sources: Sources, model: effective.Model | None = None,
             found += [_problem(layer.document, path, message, False) for path, message in missing]
         found += _file_problems(layer.document, data)
         if files:
-            found += [_problem(layer.document, path, message, at_key) for path, message, at_key
-                      in references.missing_files(layer.document.data, layer.folder)]
-    found += [_project_problem(sources, model, path, message, at_key)
-              for path, message, at_key in references.undefined(_merged(sources, model))]
-    found += [_project_problem(sources, model, path, message, True)
-              for path, message in _forms(model)]
+            found += [
+                _problem(layer.document, path, message, at_key)
+                for path, message, at_key in references.missing_files(
+                    layer.document.data, layer.folder
+                )
+            ]
+    found += [
+        _project_problem(sources, model, path, message, at_key)
+        for path, message, at_key in references.undefined(_merged(sources, model))
+    ]
+    found += [
+        _project_problem(sources, model, path, message, True) for path, message in _forms(model)
+    ]
     return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
 
 
@@ -55,25 +66,36 @@ def _file_problems(document: Document, data: Mapping[str, Any]) -> list[Problem]
 
     found: list[Problem] = []
     if not schema.is_valid_compose(data):
-        found += [_problem(document, v.path, v.message, v.points_at_key)
-                  for v in schema.compose_violations(data)]
+        found += [
+            _problem(document, v.path, v.message, v.points_at_key)
+            for v in schema.compose_violations(data)
+        ]
     if not schema.is_valid_config(document.data):
-        found += [_problem(document, v.path, v.message, v.points_at_key)
-                  for v in schema.config_violations(document.data)]
-    found += [_problem(document, path, message, at_key)
-              for path, message, at_key in _placeholders(document.data)]
+        found += [
+            _problem(document, v.path, v.message, v.points_at_key)
+            for v in schema.config_violations(document.data)
+        ]
+    found += [
+        _problem(document, path, message, at_key)
+        for path, message, at_key in _placeholders(document.data)
+    ]
     return found + _directive_problems(document)
 
 
-def require_valid(sources: Sources, model: effective.Model | None = None,
-                  files: bool = False, environment: Mapping[str, str] | None = None) -> None:
+def require_valid(
+    sources: Sources,
+    model: effective.Model | None = None,
+    files: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> None:
     found = problems(sources, model, files, environment)
     if found:
         raise ComposeswapError(*found)
 
 
-def _interpolated(data: Mapping[str, Any], environment: Mapping[str, str]
-                  ) -> tuple[dict[str, Any], list[tuple[JsonPath, str]]]:
+def _interpolated(
+    data: Mapping[str, Any], environment: Mapping[str, str]
+) -> tuple[dict[str, Any], list[tuple[JsonPath, str]]]:
     """The file's data with every value interpolated as Compose does (keys never are), and
     where a required variable (``${VAR:?message}``) is missing."""
     from composeswap import envfile
@@ -113,8 +135,9 @@ def _merged(sources: Sources, model: effective.Model) -> Mapping[str, Any]:
     return merged
 
 
-def _project_problem(sources: Sources, model: effective.Model, path: JsonPath, message: str,
-                     at_key: bool) -> Problem:
+def _project_problem(
+    sources: Sources, model: effective.Model, path: JsonPath, message: str, at_key: bool
+) -> Problem:
     """A problem about the project, at the last file that writes what it is about."""
     for layer in reversed(sources.layers):
         if _holds(layer.document.data, path):
@@ -144,8 +167,11 @@ def require_valid_result(original: Document, switched: Mapping[str, Any]) -> Non
         return
     first = schema.compose_violations(result)[0]
     where = ".".join(str(part) for part in first.path)
-    raise fail(original.file, f"refusing to write: the result would not be valid ({where}: "
-               f"{first.message}); the file is unchanged")
+    raise fail(
+        original.file,
+        f"refusing to write: the result would not be valid ({where}: "
+        f"{first.message}); the file is unchanged",
+    )
 
 
 def _forms(model: effective.Model) -> Iterator[tuple[JsonPath, str]]:
@@ -162,10 +188,11 @@ def _placeholders(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool
     """Template placeholders composeswap would not replace, in the file's settings."""
     yield from _placeholder_typos(("x-composeswap",), data.get(config.CONFIG_KEY))
     services = data.get("services")
-    for name, service in (services.items() if isinstance(services, Mapping) else ()):
+    for name, service in services.items() if isinstance(services, Mapping) else ():
         if isinstance(service, Mapping):
-            yield from _placeholder_typos(("services", name, config.CONFIG_KEY),
-                                          service.get(config.CONFIG_KEY))
+            yield from _placeholder_typos(
+                ("services", name, config.CONFIG_KEY), service.get(config.CONFIG_KEY)
+            )
 
 
 def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonPath, str, bool]]:
@@ -174,8 +201,11 @@ def _placeholder_typos(path: JsonPath, settings: object) -> Iterator[tuple[JsonP
     for key, template in settings.items():
         if isinstance(template, str):
             for name in config.unknown_placeholders(template):
-                yield (path + (key,), f"unknown placeholder {{{name}}}: only {{service}} and "
-                       "{target} are replaced", False)
+                yield (
+                    path + (key,),
+                    f"unknown placeholder {{{name}}}: only {{service}} and {{target}} are replaced",
+                    False,
+                )
 
 
 # Blank lines, comments and directives: all that may come before a document's content.
@@ -192,9 +222,15 @@ def _directive_problems(document: Document) -> list[Problem]:
     for directive in _YAML_DIRECTIVE.finditer(source.body, 0, prologue.end()):
         if directive.group(1) != "1.1":
             line, column = source.position(directive.start())
-            found.append(Problem(
-                document.file, f"Docker Compose refuses a '%YAML {directive.group(1)}' directive "
-                "(it reads only %YAML 1.1): remove the line or write %YAML 1.1", line, column))
+            found.append(
+                Problem(
+                    document.file,
+                    f"Docker Compose refuses a '%YAML {directive.group(1)}' directive "
+                    "(it reads only %YAML 1.1): remove the line or write %YAML 1.1",
+                    line,
+                    column,
+                )
+            )
     return found
 
 

@@ -53,8 +53,14 @@ PROBLEM_MATCHER: dict[str, Any] = {
     # Paths are relative to the folder composeswap ran in (the tasks run it in the workspace
     # folder) or absolute; autoDetect takes either.
     "fileLocation": ["autoDetect", "${workspaceFolder}"],
-    "pattern": {"regexp": PROBLEM_PATTERN, "file": 1, "line": 2, "column": 3, "severity": 4,
-                "message": 5},
+    "pattern": {
+        "regexp": PROBLEM_PATTERN,
+        "file": 1,
+        "line": 2,
+        "column": 3,
+        "severity": 4,
+        "message": 5,
+    },
 }
 
 _DEFAULT_UNIT = "  "
@@ -67,7 +73,9 @@ class TaskSpec(NamedTuple):
     """What composeswap's tasks need to know about the project."""
 
     command: str  # the program: "composeswap", or a path such as "${workspaceFolder}/.venv/bin/..."
-    project_args: tuple[str, ...]  # what finds the project: ("-f", "${workspaceFolder}/compose.yaml")
+    project_args: tuple[
+        str, ...
+    ]  # what finds the project: ("-f", "${workspaceFolder}/compose.yaml")
     services: tuple[str, ...]  # the project's services, for the pick list of ``local``
 
 
@@ -91,8 +99,12 @@ class UnprovenEdit(TasksJsonError):
     """
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"refusing to write tasks.json: {reason}. The file is unchanged; please "
-                         "report this with the file so it can be handled", None, None)
+        super().__init__(
+            f"refusing to write tasks.json: {reason}. The file is unchanged; please "
+            "report this with the file so it can be handled",
+            None,
+            None,
+        )
 
 
 def tasks_json(existing: str | None, spec: TaskSpec) -> str:
@@ -117,17 +129,35 @@ def generated_tasks(spec: TaskSpec) -> list[dict[str, Any]]:
     """composeswap's tasks for ``spec``, in the order they are added to a file."""
     tasks = []
     if spec.services:  # a pick list with nothing to pick would only show an empty list
-        tasks.append(_task(spec, "local (pick a service)", ["local", f"${{input:{SERVICE_INPUT}}}"],
-                           "Build the service you pick from its source folder"))
+        tasks.append(
+            _task(
+                spec,
+                "local (pick a service)",
+                ["local", f"${{input:{SERVICE_INPUT}}}"],
+                "Build the service you pick from its source folder",
+            )
+        )
     tasks += [
-        _task(spec, "remote (every service)", ["remote"],
-              "Pull every managed service from the registry again"),
-        _task(spec, "toggle the service at the cursor", ["toggle", "--at", "${file}:${lineNumber}"],
-              "Switch the service under the cursor to its other form"),
+        _task(
+            spec,
+            "remote (every service)",
+            ["remote"],
+            "Pull every managed service from the registry again",
+        ),
+        _task(
+            spec,
+            "toggle the service at the cursor",
+            ["toggle", "--at", "${file}:${lineNumber}"],
+            "Switch the service under the cursor to its other form",
+        ),
         _task(spec, "status", ["status"], "Show which services build locally"),
         _task(spec, "validate", ["validate"], "Check the compose files"),
-        _task(spec, "remote --check", ["remote", "--check"],
-              "Fail while any service is in its local form, as pre-commit and CI do"),
+        _task(
+            spec,
+            "remote --check",
+            ["remote", "--check"],
+            "Fail while any service is in its local form, as pre-commit and CI do",
+        ),
     ]
     return tasks
 
@@ -135,9 +165,14 @@ def generated_tasks(spec: TaskSpec) -> list[dict[str, Any]]:
 def generated_inputs(spec: TaskSpec) -> list[dict[str, Any]]:
     if not spec.services:
         return []
-    return [{"id": SERVICE_INPUT, "type": "pickString",
-             "description": f"Service to build from source; {MARKER}",
-             "options": list(spec.services)}]
+    return [
+        {
+            "id": SERVICE_INPUT,
+            "type": "pickString",
+            "description": f"Service to build from source; {MARKER}",
+            "options": list(spec.services),
+        }
+    ]
 
 
 def _task(spec: TaskSpec, label: str, args: list[str], what: str) -> dict[str, Any]:
@@ -172,8 +207,12 @@ def _is_ours(value: Any, kind: _Kind) -> bool:
     if not isinstance(value, dict):
         return False
     name, note = value.get(kind.name), value.get(kind.note)
-    return (isinstance(name, str) and name.startswith(kind.prefix)
-            and isinstance(note, str) and note.endswith(MARKER))
+    return (
+        isinstance(name, str)
+        and name.startswith(kind.prefix)
+        and isinstance(note, str)
+        and note.endswith(MARKER)
+    )
 
 
 # Reading the existing file
@@ -190,17 +229,26 @@ def _read(body: str, what: str) -> Node:
     for key in ("version", "tasks", "inputs"):
         members = [child for child in root.children if child.key == key]
         if len(members) > 1:
-            raise _error(body, members[1].start, f"'{key}' is given twice; VS Code reads only "
-                         "the last, and composeswap will not guess which one is meant")
+            raise _error(
+                body,
+                members[1].start,
+                f"'{key}' is given twice; VS Code reads only "
+                "the last, and composeswap will not guess which one is meant",
+            )
     version = _member(root, "version")
     if version is not None and version.node.value != VERSION:
-        raise _error(body, version.node.start, f"version is {json.dumps(version.node.value)}; "
-                     f"composeswap's tasks need version {json.dumps(VERSION)}")
+        raise _error(
+            body,
+            version.node.start,
+            f"version is {json.dumps(version.node.value)}; "
+            f"composeswap's tasks need version {json.dumps(VERSION)}",
+        )
     for key in ("tasks", "inputs"):
         member = _member(root, key)
         if member is not None and member.node.kind is not Kind.ARRAY:
-            raise _error(body, member.node.start,
-                         f"'{key}' is {_a(member.node.kind)}, not an array")
+            raise _error(
+                body, member.node.start, f"'{key}' is {_a(member.node.kind)}, not an array"
+            )
     return root
 
 
@@ -209,8 +257,13 @@ def _member(node: Node, key: str) -> Child | None:
 
 
 def _a(kind: Kind) -> str:
-    return {Kind.OBJECT: "an object", Kind.ARRAY: "an array", Kind.STRING: "a string",
-            Kind.NUMBER: "a number", Kind.KEYWORD: "true, false or null"}[kind]
+    return {
+        Kind.OBJECT: "an object",
+        Kind.ARRAY: "an array",
+        Kind.STRING: "a string",
+        Kind.NUMBER: "a number",
+        Kind.KEYWORD: "true, false or null",
+    }[kind]
 
 
 def _error(body: str, offset: int, message: str) -> TasksJsonError:
@@ -251,7 +304,7 @@ def _indent_unit(source: Source, root: Node) -> str:
             continue
         outer, inner = _line_indent(source, node.start), _line_indent(source, first.start)
         if inner.startswith(outer) and len(inner) > len(outer):
-            return inner[len(outer):]
+            return inner[len(outer) :]
     return _DEFAULT_UNIT
 
 
@@ -265,7 +318,7 @@ def _line_indent(source: Source, offset: int) -> str:
 
 def _starts_line(source: Source, offset: int) -> bool:
     """Whether only spaces and tabs come before ``offset`` on its line."""
-    return not source.body[source.line_start(offset):offset].strip(" \t")
+    return not source.body[source.line_start(offset) : offset].strip(" \t")
 
 
 def _containers(node: Node) -> Iterator[Node]:
@@ -277,8 +330,9 @@ def _containers(node: Node) -> Iterator[Node]:
         yield from _containers(child.node)
 
 
-def _edits(source: Source, root: Node, tasks: list[dict[str, Any]],
-           inputs: list[dict[str, Any]]) -> list[_Edit]:
+def _edits(
+    source: Source, root: Node, tasks: list[dict[str, Any]], inputs: list[dict[str, Any]]
+) -> list[_Edit]:
     layout = _Layout(source, root)
     edits: list[_Edit] = []
     added: list[tuple[str, Any]] = []
@@ -297,8 +351,7 @@ def _edits(source: Source, root: Node, tasks: list[dict[str, Any]],
     return _merged(edits)
 
 
-def _sync(layout: _Layout, array: Node, kind: _Kind, wanted: list[dict[str, Any]]
-          ) -> list[_Edit]:
+def _sync(layout: _Layout, array: Node, kind: _Kind, wanted: list[dict[str, Any]]) -> list[_Edit]:
     """Edits that make ``array`` hold ``wanted`` as composeswap's entries, the user's untouched."""
     by_name = {entry[kind.name]: entry for entry in wanted}
     _refuse_taken_names(layout.source.body, array, kind, by_name)
@@ -312,7 +365,7 @@ def _sync(layout: _Layout, array: Node, kind: _Kind, wanted: list[dict[str, Any]
             removed.append(index)
             continue
         text = layout.render(entry, layout.line_indent(child.start))
-        if layout.source.body[child.node.start:child.node.end] != text:
+        if layout.source.body[child.node.start : child.node.end] != text:
             edits.append((child.node.start, child.node.end, text))
     indent = _entry_indent(layout, array)
     missing = [layout.render(entry, indent) for entry in by_name.values()]
@@ -322,11 +375,14 @@ def _sync(layout: _Layout, array: Node, kind: _Kind, wanted: list[dict[str, Any]
 def _refuse_taken_names(body: str, array: Node, kind: _Kind, names: dict[str, Any]) -> None:
     for child in array.children:
         value = child.node.value
-        if (isinstance(value, dict) and value.get(kind.name) in names
-                and not _is_ours(value, kind)):
-            raise _error(body, child.node.start, f"this {kind.array[:-1]}'s {kind.name} "
-                         f"{json.dumps(value[kind.name])} is one composeswap writes; rename it, "
-                         f"or delete it to let composeswap write its own")
+        if isinstance(value, dict) and value.get(kind.name) in names and not _is_ours(value, kind):
+            raise _error(
+                body,
+                child.node.start,
+                f"this {kind.array[:-1]}'s {kind.name} "
+                f"{json.dumps(value[kind.name])} is one composeswap writes; rename it, "
+                f"or delete it to let composeswap write its own",
+            )
 
 
 def _entry_indent(layout: _Layout, container: Node) -> str:
@@ -337,8 +393,9 @@ def _entry_indent(layout: _Layout, container: Node) -> str:
     return layout.line_indent(container.start) + layout.unit
 
 
-def _append(layout: _Layout, container: Node, removed: Sequence[int], texts: Sequence[str]
-            ) -> list[_Edit]:
+def _append(
+    layout: _Layout, container: Node, removed: Sequence[int], texts: Sequence[str]
+) -> list[_Edit]:
     """Edits that remove the entries at ``removed`` and add ``texts`` at the end of ``container``.
 
     The commas keep the container's style: a trailing comma after the last entry only if there
@@ -364,16 +421,15 @@ def _removal(layout: _Layout, child: Child) -> list[_Edit]:
     if layout.starts_line(child.start):
         start = layout.source.break_before(child.start)  # its line goes, with the break before it
     else:
-        start = len(body[:child.start].rstrip(" \t"))
+        start = len(body[: child.start].rstrip(" \t"))
     if child.comma is None:
         return [(start, child.node.end, "")]
-    if not body[child.node.end:child.comma].strip(" \t\r\n"):
+    if not body[child.node.end : child.comma].strip(" \t\r\n"):
         return [(start, child.comma + 1, "")]
     return [(start, child.node.end, ""), (child.comma, child.comma + 1, "")]
 
 
-def _insertion(layout: _Layout, container: Node, texts: Sequence[str], trailing: bool
-               ) -> _Edit:
+def _insertion(layout: _Layout, container: Node, texts: Sequence[str], trailing: bool) -> _Edit:
     """New entries at the end of ``container``, after any comment already at its end."""
     indent = _entry_indent(layout, container)
     commas = [","] * (len(texts) - 1) + ["," if trailing else ""]
@@ -391,8 +447,7 @@ def _merged(edits: list[_Edit]) -> list[_Edit]:
     """Insertions at one offset joined in the order planned, so the splice cannot reorder them."""
     out: list[_Edit] = []
     for start, end, text in edits:
-        twin = next((i for i, edit in enumerate(out)
-                     if start == end == edit[0] == edit[1]), None)
+        twin = next((i for i, edit in enumerate(out) if start == end == edit[0] == edit[1]), None)
         if twin is None:
             out.append((start, end, text))
         else:
@@ -414,8 +469,10 @@ def _render(value: Any, indent: str, unit: str, newline: str) -> str:
     """JSON text of ``value`` whose first line continues a line indented by ``indent``."""
     inner = indent + unit
     if isinstance(value, dict) and value:
-        members = [f"{inner}{json.dumps(key)}: {_render(item, inner, unit, newline)}"
-                   for key, item in value.items()]
+        members = [
+            f"{inner}{json.dumps(key)}: {_render(item, inner, unit, newline)}"
+            for key, item in value.items()
+        ]
         return "{" + newline + f",{newline}".join(members) + newline + indent + "}"
     if isinstance(value, list) and value:
         inline = "[" + ", ".join(_scalar(item) for item in value) + "]" if _plain(value) else ""
@@ -439,8 +496,9 @@ def _scalar(value: Any) -> str:
 # Proving the result
 
 
-def _prove(before: Node | None, body: str, tasks: list[dict[str, Any]],
-           inputs: list[dict[str, Any]]) -> None:
+def _prove(
+    before: Node | None, body: str, tasks: list[dict[str, Any]], inputs: list[dict[str, Any]]
+) -> None:
     """UnprovenEdit unless ``body`` reads as ``before`` but for composeswap's entries, as wanted."""
     try:
         after = _read(body, "the edited tasks.json")
@@ -455,8 +513,9 @@ def _prove(before: Node | None, body: str, tasks: list[dict[str, Any]],
         _prove_entries(_entries(before, kind.array), _entries(after, kind.array), kind, wanted)
 
 
-def _prove_entries(old: list[Any], new: list[Any], kind: _Kind, wanted: list[dict[str, Any]]
-                   ) -> None:
+def _prove_entries(
+    old: list[Any], new: list[Any], kind: _Kind, wanted: list[dict[str, Any]]
+) -> None:
     users_old = [_canon(value) for value in old if not _is_ours(value, kind)]
     users_new = [_canon(value) for value in new if not _is_ours(value, kind)]
     if users_old != users_new:
@@ -474,11 +533,13 @@ def _entries(root: Node | None, key: str) -> list[Any]:
 def _others(root: Node | None) -> list[tuple[str | None, str]]:
     """The top-level members but tasks and inputs, in order, as values."""
     children = () if root is None else root.children
-    return [(child.key, _canon(child.node.value)) for child in children
-            if child.key not in ("tasks", "inputs")]
+    return [
+        (child.key, _canon(child.node.value))
+        for child in children
+        if child.key not in ("tasks", "inputs")
+    ]
 
 
 def _canon(value: Any) -> str:
     """A value's JSON text with its key order: tells true from 1 and 1 from 1.0, as VS Code does."""
     return json.dumps(value, ensure_ascii=False)
-

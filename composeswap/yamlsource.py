@@ -26,8 +26,8 @@ from ruamel.yaml import main as ruamel_main
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from composeswap.errors import ComposeswapError, fail
@@ -80,6 +80,7 @@ def _yaml() -> YAML:
 
 
 if _CParser is not None:
+
     class _EventComposer(Composer, _CParser, VersionedResolver):  # type: ignore[misc]
         """ruamel.yaml's composer and resolver, reading the events of libyaml's parser."""
 
@@ -153,15 +154,25 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     return _document(file, snippet, root, refs, data, _with_data(shapes, data, tags))
 
 
-def _document(file: str, source: Source, root: Node, refs: Mapping[int, int],
-              data: dict[str, Any], services: dict[str, Service]) -> Document:
+def _document(
+    file: str,
+    source: Source,
+    root: Node,
+    refs: Mapping[int, int],
+    data: dict[str, Any],
+    services: dict[str, Service],
+) -> Document:
     # The tree stays reachable only through these two lookups, for positions and anchors.
     aliased = any(count > 1 for count in refs.values())
     service_nodes: dict[str, Node] = {}
-    return Document(file, source, data, services,
-                    lambda path, at_key: _locate(root, source, path, at_key),
-                    lambda path: _anchors_used_elsewhere(root, refs, path, service_nodes)
-                    if aliased else [])
+    return Document(
+        file,
+        source,
+        data,
+        services,
+        lambda path, at_key: _locate(root, source, path, at_key),
+        lambda path: _anchors_used_elsewhere(root, refs, path, service_nodes) if aliased else [],
+    )
 
 
 def _nodes(text: str) -> Node | None:
@@ -225,7 +236,7 @@ def _follows_token(text: str, start: int) -> bool:
     before = text[start - 1]
     if before in "-?" and (start - 1 == line_start or text[start - 2] in " \t"):
         return False
-    return not (before == ":" and not text[line_start:start - 1].strip(" \t"))
+    return not (before == ":" and not text[line_start : start - 1].strip(" \t"))
 
 
 def _runs_in_values(root: Node | None, text: str, runs: list[Run]) -> list[Run]:
@@ -251,8 +262,7 @@ def _runs_in_values(root: Node | None, text: str, runs: list[Run]) -> list[Run]:
 _PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+(?:#[^\r\n]*)?)*)*")
 
 
-def _runs_in_scalar(node: ScalarNode, text: str, runs: list[Run], starts: list[int]
-                    ) -> list[Run]:
+def _runs_in_scalar(node: ScalarNode, text: str, runs: list[Run], starts: list[int]) -> list[Run]:
     # A node's mark includes its anchor and tag, which the value follows.
     properties = _PROPERTIES.match(text, node.start_mark.index)
     assert properties is not None  # the pattern matches the empty text too
@@ -264,7 +274,7 @@ def _runs_in_scalar(node: ScalarNode, text: str, runs: list[Run], starts: list[i
     index = bisect.bisect_left(starts, first)
     while index < len(runs) and runs[index][0] < end:
         start, run_end = runs[index]
-        if node.style or text[run_end:run_end + 1] not in ("\r", "\n"):
+        if node.style or text[run_end : run_end + 1] not in ("\r", "\n"):
             found.append((start, run_end))
         index += 1
     return found
@@ -290,8 +300,12 @@ def _compose(source: Source, file: str) -> MappingNode:
         raise fail(file, "the file is empty: Docker Compose refuses an empty compose file")
     if not isinstance(root, MappingNode):
         line, column = _mark(source, root)
-        raise fail(file, "the top level must be a mapping of keys such as services and networks",
-                   line=line, column=column)
+        raise fail(
+            file,
+            "the top level must be a mapping of keys such as services and networks",
+            line=line,
+            column=column,
+        )
     return root
 
 
@@ -303,8 +317,12 @@ def _read_nodes(source: Source, file: str) -> Node | None:
         raise _odd_break(source, error, file) or _marked(error, source, file) from None
     except ReaderError as error:
         line, column = source.position(error.position)
-        raise fail(file, f"a character YAML does not allow (U+{error.character:04X}): remove it",
-                   line=line, column=column) from None
+        raise fail(
+            file,
+            f"a character YAML does not allow (U+{error.character:04X}): remove it",
+            line=line,
+            column=column,
+        ) from None
     except YAMLError as error:
         raise fail(file, f"not valid YAML: {error}") from None
     except RecursionError:
@@ -334,12 +352,17 @@ def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapErr
     if "expected a single document" in str(error.context):
         problem = "several YAML documents in one file: composeswap edits single-document files"
     if "found character '\\t'" in problem:
-        problem = ("a tab character where this YAML reader takes none (to indent, after a '-' "
-                   "or '?', or inside an unquoted value): replace it with spaces, or quote the "
-                   "value")
-    elif str(error.context).startswith(("while parsing", "while scanning")) \
-            and error.context_mark and error.problem_mark \
-            and error.context_mark.index != error.problem_mark.index:
+        problem = (
+            "a tab character where this YAML reader takes none (to indent, after a '-' "
+            "or '?', or inside an unquoted value): replace it with spaces, or quote the "
+            "value"
+        )
+    elif (
+        str(error.context).startswith(("while parsing", "while scanning"))
+        and error.context_mark
+        and error.problem_mark
+        and error.context_mark.index != error.problem_mark.index
+    ):
         line, column = source.position(error.context_mark.index)
         problem += f" ({error.context} that starts at {line}:{column})"
     if mark is None:
@@ -348,8 +371,12 @@ def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapErr
     return fail(file, f"invalid YAML: {problem}", line=line, column=column)
 
 
-_ODD_BREAKS = {"\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
-               "\x85": "U+0085 NEXT LINE", "\x0c": "a form feed"}
+_ODD_BREAKS = {
+    "\u2028": "U+2028 LINE SEPARATOR",
+    "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+    "\x85": "U+0085 NEXT LINE",
+    "\x0c": "a form feed",
+}
 
 
 def _odd_break(source: Source, error: MarkedYAMLError, file: str) -> ComposeswapError | None:
@@ -359,14 +386,23 @@ def _odd_break(source: Source, error: MarkedYAMLError, file: str) -> Composeswap
         return None
     # Readers that take one of them for a line break place the error on the line after it.
     start, end = source.line_start(source.break_before(mark.index)), mark.index
-    found = [(index, name) for char, name in _ODD_BREAKS.items()
-             for index in [source.body.find(char, start, end + 1)] if index >= 0]
+    found = [
+        (index, name)
+        for char, name in _ODD_BREAKS.items()
+        for index in [source.body.find(char, start, end + 1)]
+        if index >= 0
+    ]
     if not found:
         return None
     index, name = min(found)
     line, column = source.position(index)
-    return fail(file, f"{name} here, which YAML readers disagree on (some read a line break): "
-                "replace it with a space or remove it", line=line, column=column)
+    return fail(
+        file,
+        f"{name} here, which YAML readers disagree on (some read a line break): "
+        "replace it with a space or remove it",
+        line=line,
+        column=column,
+    )
 
 
 def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
@@ -375,20 +411,34 @@ def _services_node(root: MappingNode, source: Source, file: str) -> MappingNode:
         if key.value == "services":
             if not isinstance(value, MappingNode):
                 line, column = _mark(source, value, key)
-                raise fail(file, "'services' must be a mapping of service names to services",
-                           line=line, column=column, where="services")
+                raise fail(
+                    file,
+                    "'services' must be a mapping of service names to services",
+                    line=line,
+                    column=column,
+                    where="services",
+                )
             for service_key, service_value in value.value:
                 _require_string(source, file, service_key, "a service name", "services")
                 if not isinstance(service_value, MappingNode):
                     line, column = _mark(source, service_value, service_key)
-                    raise fail(file, "a service must be a mapping of keys such as image and build",
-                               line=line, column=column, where=f"services.{service_key.value}")
+                    raise fail(
+                        file,
+                        "a service must be a mapping of keys such as image and build",
+                        line=line,
+                        column=column,
+                        where=f"services.{service_key.value}",
+                    )
             return value
     if not any(_counts(key, value) for key, value in root.value):
         line, column = _mark(source, root)
-        raise fail(file, "nothing here Docker Compose reads ('version' is ignored, an empty "
-                   "'include' adds nothing): it refuses the file as empty",
-                   line=line, column=column)
+        raise fail(
+            file,
+            "nothing here Docker Compose reads ('version' is ignored, an empty "
+            "'include' adds nothing): it refuses the file as empty",
+            line=line,
+            column=column,
+        )
     # Compose accepts a file without services (only networks, say, or an include): it has none
     # to switch.
     return MappingNode(_MAP_TAG, [], root.start_mark, root.start_mark)
@@ -400,8 +450,12 @@ def _counts(key: Node, value: Node) -> bool:
     if key.value == "version":
         return False
     if key.value == "include":
-        return not (isinstance(value, SequenceNode) and not value.value
-                    or isinstance(value, ScalarNode) and value.tag == _NULL_TAG)
+        return not (
+            isinstance(value, SequenceNode)
+            and not value.value
+            or isinstance(value, ScalarNode)
+            and value.tag == _NULL_TAG
+        )
     return True
 
 
@@ -411,9 +465,10 @@ def _require_string(source: Source, file: str, key: Node, what: str, where: str)
     if key.tag == _STR_TAG:
         return
     line, column = _mark(source, key)
-    written = source.body[key.start_mark.index:key.end_mark.index].strip() or "null"  # '?' alone
-    raise fail(file, f"{what} must be a string, not {written!r}", line=line, column=column,
-               where=where)
+    written = source.body[key.start_mark.index : key.end_mark.index].strip() or "null"  # '?' alone
+    raise fail(
+        file, f"{what} must be a string, not {written!r}", line=line, column=column, where=where
+    )
 
 
 def _mark(source: Source, node: Node, key: Node | None = None) -> tuple[int, int]:
@@ -443,8 +498,12 @@ def _start(source: Source, index: int) -> int:
 
 def _empty(node: Node) -> bool:
     # libyaml's parser writes a plain scalar's style as '', the pure one as None.
-    return (isinstance(node, ScalarNode) and node.value == "" and not node.style
-            and node.start_mark.index == node.end_mark.index)
+    return (
+        isinstance(node, ScalarNode)
+        and node.value == ""
+        and not node.style
+        and node.start_mark.index == node.end_mark.index
+    )
 
 
 def _reference_counts(root: Node, file: str) -> dict[int, int]:
@@ -466,8 +525,11 @@ def _reference_counts(root: Node, file: str) -> dict[int, int]:
     except RecursionError:
         raise fail(file, "the YAML is nested too deeply to be a compose file") from None
     if total > EXPANDED_NODES_LIMIT:
-        raise fail(file, f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
-                   "(an alias bomb?); composeswap will not read it")
+        raise fail(
+            file,
+            f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
+            "(an alias bomb?); composeswap will not read it",
+        )
     return counts
 
 
@@ -480,8 +542,9 @@ def _children(node: Node) -> Iterator[Node]:
         yield from node.value
 
 
-def _shape(source: Source, file: str, key: ScalarNode, node: MappingNode,
-           refs: Mapping[int, int]) -> Service:
+def _shape(
+    source: Source, file: str, key: ScalarNode, node: MappingNode, refs: Mapping[int, int]
+) -> Service:
     """A service's own keys and positions, before its data is known."""
     own = {}
     for entry_key, entry_value in node.value:
@@ -515,27 +578,33 @@ def _own_lines(source: Source, key: ScalarNode, node: MappingNode) -> tuple[int,
     """The span of whole lines holding the service and nothing else, if it has them."""
     start = source.line_start(key.start_mark.index)
     end = _node_end(source, node) if node.value else None
-    if end is None or source.body[start:key.start_mark.index].strip(" "):
+    if end is None or source.body[start : key.start_mark.index].strip(" "):
         return None
-    rest = source.body[end:source.line_end(end)].strip(" \t")
+    rest = source.body[end : source.line_end(end)].strip(" \t")
     return (start, source.line_end(end)) if not rest or rest.startswith("#") else None
 
 
-def _with_data(shapes: list[Service], data: Mapping[str, Any],
-               tags: Mapping[JsonPath, str]) -> dict[str, Service]:
+def _with_data(
+    shapes: list[Service], data: Mapping[str, Any], tags: Mapping[JsonPath, str]
+) -> dict[str, Service]:
     """The services with their data; one that ``!reset`` removes whole is no service."""
     found = data.get("services")
     services = found if isinstance(found, Mapping) else {}
-    return {shape.name: shape._replace(data=services[shape.name],
-                                       merge_tags=_tags_in(tags, shape.name))
-            for shape in shapes if shape.name in services}
+    return {
+        shape.name: shape._replace(data=services[shape.name], merge_tags=_tags_in(tags, shape.name))
+        for shape in shapes
+        if shape.name in services
+    }
 
 
 def _tags_in(tags: Mapping[JsonPath, str], service: str) -> Mapping[JsonPath, str]:
     if not tags:
         return _NO_TAGS
-    return {path[2:]: tag for path, tag in tags.items()
-            if len(path) > 2 and path[0] == "services" and path[1] == service}
+    return {
+        path[2:]: tag
+        for path, tag in tags.items()
+        if len(path) > 2 and path[0] == "services" and path[1] == service
+    }
 
 
 def _take_merge_tags(root: Node, source: Source) -> dict[JsonPath, str]:
@@ -555,10 +624,12 @@ def _take_merge_tags(root: Node, source: Source) -> dict[JsonPath, str]:
             return
         seen.add(id(node))
         if isinstance(node, MappingNode):
-            tags.update((path + (str(key.value),), value.tag) for key, value in node.value
-                        if value.tag in (_RESET_TAG, _OVERRIDE_TAG))
-            node.value[:] = [(key, value) for key, value in node.value
-                             if value.tag != _RESET_TAG]
+            tags.update(
+                (path + (str(key.value),), value.tag)
+                for key, value in node.value
+                if value.tag in (_RESET_TAG, _OVERRIDE_TAG)
+            )
+            node.value[:] = [(key, value) for key, value in node.value if value.tag != _RESET_TAG]
             for key, value in node.value:
                 walk(value, path + (str(key.value),))
         elif isinstance(node, SequenceNode):
@@ -569,8 +640,9 @@ def _take_merge_tags(root: Node, source: Source) -> dict[JsonPath, str]:
     return tags
 
 
-def _anchors_used_elsewhere(root: Node, refs: Mapping[int, int], path: JsonPath,
-                            service_nodes: dict[str, Node]) -> list[str]:
+def _anchors_used_elsewhere(
+    root: Node, refs: Mapping[int, int], path: JsonPath, service_nodes: dict[str, Node]
+) -> list[str]:
     """Anchors defined inside the value at ``path`` that an alias outside that value uses:
     deleting or replacing the value would break or re-point that alias.
 
@@ -627,8 +699,9 @@ def _merged_keys(node: MappingNode, seen: set[int]) -> set[str]:
     return keys
 
 
-def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
-           refs: Mapping[int, int]) -> Entry:
+def _entry(
+    source: Source, key: ScalarNode, value: Node, in_flow: bool, refs: Mapping[int, int]
+) -> Entry:
     key_start, key_end = key.start_mark.index, key.end_mark.index
     is_alias = value.start_mark.index < key_end
     if is_alias:
@@ -645,10 +718,14 @@ def _entry(source: Source, key: ScalarNode, value: Node, in_flow: bool,
     else:
         layout = Layout.INLINE if on_key_line else Layout.OTHER
     return Entry(
-        key=str(key.value), key_start=key_start, key_end=key_end,
+        key=str(key.value),
+        key_start=key_start,
+        key_end=key_end,
         value_end=value_end,
-        line=source.position(key_start)[0], column=key_start - source.line_start(key_start),
-        layout=layout, flow=in_flow,
+        line=source.position(key_start)[0],
+        column=key_start - source.line_start(key_start),
+        layout=layout,
+        flow=in_flow,
         anchor=None if is_alias else value.anchor,
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
         alias=is_alias,
@@ -722,8 +799,9 @@ def _alias_end(body: str, target: Node, after: int) -> int:
 def reads_as_string(text: str) -> bool:
     """Whether ``text`` written plain reads back as that string under YAML 1.1 and 1.2 alike
     (``2024-01-01`` is a date, ``1:20`` a number in 1.1)."""
-    return all(resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG
-               for resolver in _resolvers())
+    return all(
+        resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG for resolver in _resolvers()
+    )
 
 
 @functools.cache
@@ -731,8 +809,7 @@ def _resolvers() -> tuple[VersionedResolver, ...]:
     return VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2))
 
 
-def _locate(root: Node, source: Source, path: JsonPath, at_key: bool
-            ) -> tuple[int, int] | None:
+def _locate(root: Node, source: Source, path: JsonPath, at_key: bool) -> tuple[int, int] | None:
     """1-based position of the key or value at ``path``, or of its nearest existing parent."""
     node, key_node = root, None
     for part in path:

@@ -75,8 +75,11 @@ class Vendored:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", help=f"{PACKAGE} version to take (default: newest)")
-    parser.add_argument("--audit-only", action="store_true",
-                        help="only list the keywords the fast schema check does not implement")
+    parser.add_argument(
+        "--audit-only",
+        action="store_true",
+        help="only list the keywords the fast schema check does not implement",
+    )
     args = parser.parse_args(argv)
     if args.audit_only:
         return report_audit(audit(SCHEMAS))
@@ -94,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def audit(folder: Path) -> dict[str, list[Unhandled]]:
     """Per vendored schema in `folder`, the keywords the fast schema check does not implement."""
-    return {name: unhandled_keywords(json.loads((folder / name).read_text("utf-8")))
-            for name in AUDITED}
+    return {
+        name: unhandled_keywords(json.loads((folder / name).read_text("utf-8"))) for name in AUDITED
+    }
 
 
 def report_audit(found: dict[str, list[Unhandled]]) -> int:
@@ -104,9 +108,13 @@ def report_audit(found: dict[str, list[Unhandled]]) -> int:
     if not unhandled:
         print("fast schema check: every keyword of the vendored schemas is implemented")
         return 0
-    print("fast schema check: these keywords are not implemented, so jsonschema checks the "
-          "subschemas holding them (slowly); implement them in composeswap/fastschema.py:",
-          *unhandled, sep="\n  ", file=sys.stderr)
+    print(
+        "fast schema check: these keywords are not implemented, so jsonschema checks the "
+        "subschemas holding them (slowly); implement them in composeswap/fastschema.py:",
+        *unhandled,
+        sep="\n  ",
+        file=sys.stderr,
+    )
     return AUDIT_FOUND_UNHANDLED
 
 
@@ -118,9 +126,20 @@ def fetch(version: str | None) -> Vendored:
 
 def download(requirement: str, folder: Path) -> Path:
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--timeout", "15", "--retries", "1",
-        "--dest", str(folder), requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--timeout",
+        "15",
+        "--retries",
+        "1",
+        "--dest",
+        str(folder),
+        requirement,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -161,8 +180,11 @@ def extract(wheel: Path) -> Vendored:
 def write(vendored: Vendored) -> bool:
     """Write the schema and its README lines; whether the schema changed."""
     readme = README.read_text("utf-8")
-    for label, value in (("Version", vendored.version), ("sha256", vendored.sha256),
-                         ("$schema", vendored.draft)):
+    for label, value in (
+        ("Version", vendored.version),
+        ("sha256", vendored.sha256),
+        ("$schema", vendored.draft),
+    ):
         readme = replace_line(readme, label, value)
     changed = not SCHEMA_FILE.exists() or SCHEMA_FILE.read_bytes() != vendored.content
     SCHEMA_FILE.write_bytes(vendored.content)

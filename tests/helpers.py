@@ -66,7 +66,8 @@ def run(folder: Path, *args: str) -> Result:
 
 # The stages the tests' targets name, each built on a base.
 DOCKERFILE = "FROM alpine:3.20 AS base\n" + "".join(
-    f"FROM base AS {stage}\n" for stage in ("dev", "develop", "debug", "test", "prod"))
+    f"FROM base AS {stage}\n" for stage in ("dev", "develop", "debug", "test", "prod")
+)
 
 
 def source_folder(folder: Path) -> Path:
@@ -85,13 +86,18 @@ def docker_compose() -> Path:
     return Path(compose.__file__).parent / "docker-compose"
 
 
-def compose_config(file: Path, *extra: str,
-                   profiles: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    file: Path, *extra: str, profiles: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(file.parent), **ORACLE_ENV}
     selected = [arg for profile in profiles for arg in ("--profile", profile)]  # global flags
     return subprocess.run(
         [str(docker_compose()), "-f", str(file.resolve()), *selected, "config", *extra],
-        capture_output=True, text=True, env=env, cwd=file.parent, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=file.parent,
+        timeout=60,
     )
 
 
@@ -125,8 +131,9 @@ SWITCHED_KEYS = ("image", "build")
 SWITCH_MAY_CHANGE = (*SWITCHED_KEYS, "pull_policy")
 
 
-def assert_only_switched_differ(before: dict[str, Any], after: dict[str, Any],
-                                switched: Collection[str]) -> None:
+def assert_only_switched_differ(
+    before: dict[str, Any], after: dict[str, Any], switched: Collection[str]
+) -> None:
     """Compose's readings of a project before and after a switch differ only where it switched.
 
     Unswitched services read the same; a switched one differs at most in ``image``, ``build``
@@ -135,11 +142,14 @@ def assert_only_switched_differ(before: dict[str, Any], after: dict[str, Any],
     env files) as absolute ones.
     """
     assert {k: v for k, v in before.items() if k != "services"} == {
-        k: v for k, v in after.items() if k != "services"}
+        k: v for k, v in after.items() if k != "services"
+    }
     assert before["services"].keys() == after["services"].keys()
     for name, old in before["services"].items():
         new = after["services"][name]
         if name in switched:
-            old, new = ({k: v for k, v in service.items() if k not in SWITCH_MAY_CHANGE}
-                        for service in (old, new))
+            old, new = (
+                {k: v for k, v in service.items() if k not in SWITCH_MAY_CHANGE}
+                for service in (old, new)
+            )
         assert new == old, f"services.{name} changed"

@@ -1,4 +1,5 @@
-"""The command line as a user meets it: arguments, exit codes, messages and what ends up in the file."""
+"""The command line as a user meets it: arguments, exit codes, messages and what ends up in
+the file."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from tests.helpers import Result, run, source_folder
 DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
 REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
-STACK = (b"services:\n"
-         b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-         b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
-         b"  db:\n    image: postgres:16\n")
+STACK = (
+    b"services:\n"
+    b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
+    b"  db:\n    image: postgres:16\n"
+)
 # file:line:col: error: where: message
 POSITIONED = re.compile(r"^compose\.yaml:\d+:\d+: error: ", re.MULTILINE)
 
@@ -48,12 +51,15 @@ def test_version(tmp_path: Path) -> None:
     assert __version__ in result.stdout
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--help"], ["local", "remote", "--file", "Exit codes"]),
-    (["-h"], ["local", "remote"]),
-    (["local", "--help"], ["--context", "--target", "--dry-run", "--diff", "--check"]),
-    (["remote", "--help"], ["--image", "--target", "--dry-run", "--diff", "--check"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--help"], ["local", "remote", "--file", "Exit codes"]),
+        (["-h"], ["local", "remote"]),
+        (["local", "--help"], ["--context", "--target", "--dry-run", "--diff", "--check"]),
+        (["remote", "--help"], ["--image", "--target", "--dry-run", "--diff", "--check"]),
+    ],
+)
 def test_help(tmp_path: Path, args: list[str], words: list[str]) -> None:
     result = run(tmp_path, *args)
     assert result.exit_code == 0
@@ -68,15 +74,25 @@ def test_help_needs_no_compose_file(tmp_path: Path) -> None:
 
 
 def python_m(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "composeswap", *args], cwd=folder,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "composeswap", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("columns", ["60", "200"])
 def test_help_wraps_to_the_terminal_as_click_would(tmp_path: Path, columns: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "composeswap", "local", "--help"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "COLUMNS": columns})
+    done = subprocess.run(
+        [sys.executable, "-m", "composeswap", "local", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": columns},
+    )
     widest = max(len(line) for line in done.stdout.splitlines())
     assert widest <= min(int(columns), 80) - 2
     assert widest > min(int(columns), 80) - 12  # filled, not wrapped narrower
@@ -84,12 +100,15 @@ def test_help_wraps_to_the_terminal_as_click_would(tmp_path: Path, columns: str)
 
 def test_help_imports_only_what_it_needs(tmp_path: Path) -> None:
     # Start-up is most of what --help costs: neither the switching code nor shutil comes in.
-    code = ("import sys; from composeswap.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('shutil', 'ruamel', 'composeswap.app', 'jsonschema') "
-            "if m in sys.modules), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    code = (
+        "import sys; from composeswap.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('shutil', 'ruamel', 'composeswap.app', 'jsonschema') "
+        "if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.stderr.strip() == "[]"
 
 
@@ -97,8 +116,9 @@ def test_the_installed_command_runs_a_switch(tmp_path: Path) -> None:
     # The script pip writes for the `composeswap` entry point, as a user types it.
     script = Path(sys.executable).with_name("composeswap")
     compose = project(tmp_path, REMOTE_API, "api")
-    done = subprocess.run([str(script), "local"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [str(script), "local"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert compose.read_bytes() == LOCAL_API
 
@@ -130,17 +150,20 @@ def test_python_m_error_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 def test_an_anchor_defined_again_is_no_warning(tmp_path: Path, tab: str) -> None:
     # YAML and Compose allow it (later aliases mean the new one); ruamel.yaml would warn.
     # A tab in a quoted value sends the file to the pure parser.
-    text = (b"x-a: &a one\nx-b: &a two\nservices:\n  api:\n"
-            b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    labels:\n"
-            b"      tag: *a\n      other: '" + tab.encode() + b"'\n")
+    text = (
+        b"x-a: &a one\nx-b: &a two\nservices:\n  api:\n"
+        b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    labels:\n"
+        b"      tag: *a\n      other: '" + tab.encode() + b"'\n"
+    )
     project(tmp_path, text, "api")
     done = python_m(tmp_path, "local", "--diff")
     assert done.returncode == 0, done.stderr
     assert done.stderr == "compose.yaml: would switch api to local: build ./api (target dev)\n"
 
 
-def test_a_bug_is_one_line_to_report_and_exit_code_3(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_is_one_line_to_report_and_exit_code_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from composeswap import app
 
     def broken(_request: object) -> object:
@@ -150,7 +173,8 @@ def test_a_bug_is_one_line_to_report_and_exit_code_3(tmp_path: Path,
     result = run(tmp_path, "local")
     assert result.exit_code == 3
     assert result.stderr.startswith(
-        "composeswap: internal error: RuntimeError: boom (at test_cli.py:")
+        "composeswap: internal error: RuntimeError: boom (at test_cli.py:"
+    )
     assert "please report it" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
@@ -189,20 +213,30 @@ ROUND_TRIPS = {
     "default build": LOCAL_API,
     "quoted image": b'services:\n  api:\n    image: "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"\n',
     "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/api:$IMAGE_TAG-dev\n",
-    "defaults with colons": (b"x-composeswap:\n  image: ${REG:-localhost:5000}/{service}:${TAG:-a:b}-{target}\n"
-                             b"services:\n  api:\n    image: ${REG:-localhost:5000}/api:${TAG:-a:b}-dev\n"),
-    "comment and neighbours": (b"services:\n  api:  # ours\n    ports:\n      - \"80:80\"\n"
-                               b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev  # dev stage\n"
-                               b"    environment:\n      A: b\n"),
-    "build with more keys": (b"services:\n  api:\n    build:\n      context: ./api\n"
-                             b"      dockerfile: Dockerfile.dev\n      target: dev\n"),
+    "defaults with colons": (
+        b"x-composeswap:\n  image: ${REG:-localhost:5000}/{service}:${TAG:-a:b}-{target}\n"
+        b"services:\n  api:\n    image: ${REG:-localhost:5000}/api:${TAG:-a:b}-dev\n"
+    ),
+    "comment and neighbours": (
+        b'services:\n  api:  # ours\n    ports:\n      - "80:80"\n'
+        b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev  # dev stage\n"
+        b"    environment:\n      A: b\n"
+    ),
+    "build with more keys": (
+        b"services:\n  api:\n    build:\n      context: ./api\n"
+        b"      dockerfile: Dockerfile.dev\n      target: dev\n"
+    ),
     "short build": b"services:\n  api:\n    build: ./api\n    x-composeswap: {}\n",
     "three services": STACK,
-    "tabs YAML reads as spaces": (b"services:\n  api:\t# ours\n"
-                                  b"    image:\t${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\t# dev\n"
-                                  b"    ports: ['80:80']\t\n"),
-    "a build with tabs": (b"services:\n  api:\n    build:\t# checkout\n      context: ./api\t\n"
-                          b"      target: dev\t# stage\n    labels: {a: 'tab\there'}\n"),
+    "tabs YAML reads as spaces": (
+        b"services:\n  api:\t# ours\n"
+        b"    image:\t${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\t# dev\n"
+        b"    ports: ['80:80']\t\n"
+    ),
+    "a build with tabs": (
+        b"services:\n  api:\n    build:\t# checkout\n      context: ./api\t\n"
+        b"      target: dev\t# stage\n    labels: {a: 'tab\there'}\n"
+    ),
 }
 
 
@@ -261,7 +295,8 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(tmp_path: Path) -> None:
     assert lines[2].startswith("@@ ")
     assert f"-    image: {DEV_IMAGE}" in lines
     assert ["+    build:", "+      context: ./api", "+      target: dev"] == [
-        line for line in lines if line.startswith("+") and not line.startswith("+++")]
+        line for line in lines if line.startswith("+") and not line.startswith("+++")
+    ]
 
 
 def test_diff_marks_a_missing_final_newline(tmp_path: Path) -> None:
@@ -297,10 +332,15 @@ def test_check_exits_0_when_nothing_would_switch(tmp_path: Path) -> None:
     assert compose.read_bytes() == REMOTE_API
 
 
-@pytest.mark.parametrize("flags", [
-    ["--dry-run", "--diff"], ["--dry-run", "--check"], ["--diff", "--check"],
-    ["--dry-run", "--diff", "--check"],
-])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--dry-run", "--diff"],
+        ["--dry-run", "--check"],
+        ["--diff", "--check"],
+        ["--dry-run", "--diff", "--check"],
+    ],
+)
 @pytest.mark.parametrize("command", ["local", "remote"])
 def test_write_modes_exclude_each_other(tmp_path: Path, command: str, flags: list[str]) -> None:
     compose = project(tmp_path, STACK, "api", "web")
@@ -315,22 +355,27 @@ def test_write_modes_exclude_each_other(tmp_path: Path, command: str, flags: lis
 
 
 def test_top_level_settings_replace_the_defaults(tmp_path: Path) -> None:
-    text = (b"x-composeswap:\n  image: reg.example.com/{service}:1-{target}\n"
-            b"  context: ./src/{service}\n  target: debug\n"
-            b"services:\n  api:\n    image: reg.example.com/api:1-debug\n")
+    text = (
+        b"x-composeswap:\n  image: reg.example.com/{service}:1-{target}\n"
+        b"  context: ./src/{service}\n  target: debug\n"
+        b"services:\n  api:\n    image: reg.example.com/api:1-debug\n"
+    )
     compose = project(tmp_path, text, "src/api")
     assert run(tmp_path, "local").exit_code == 0
     assert compose.read_bytes() == text.replace(
         b"    image: reg.example.com/api:1-debug\n",
-        b"    build:\n      context: ./src/api\n      target: debug\n")
+        b"    build:\n      context: ./src/api\n      target: debug\n",
+    )
     assert run(tmp_path, "remote").exit_code == 0
     assert compose.read_bytes() == text
 
 
 def test_service_settings_win_over_top_level_ones(tmp_path: Path) -> None:
-    text = (b"x-composeswap:\n  context: ./src/{service}\n"
-            b"services:\n  api:\n    x-composeswap:\n      context: ../api-repo\n"
-            b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n")
+    text = (
+        b"x-composeswap:\n  context: ./src/{service}\n"
+        b"services:\n  api:\n    x-composeswap:\n      context: ../api-repo\n"
+        b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    )
     project_folder = tmp_path / "stack"
     compose = project(project_folder, text, "src/api")
     source_folder(tmp_path / "api-repo")
@@ -341,8 +386,10 @@ def test_service_settings_win_over_top_level_ones(tmp_path: Path) -> None:
 
 
 def test_options_win_over_service_settings(tmp_path: Path) -> None:
-    text = (b"services:\n  api:\n    x-composeswap: {context: ./nowhere, target: debug}\n"
-            b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-debug\n")
+    text = (
+        b"services:\n  api:\n    x-composeswap: {context: ./nowhere, target: debug}\n"
+        b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-debug\n"
+    )
     compose = project(tmp_path, text, "elsewhere")
     result = run(tmp_path, "local", "api", "--context", "api=./elsewhere", "--target", "test")
     assert result.exit_code == 0, result.stderr
@@ -360,7 +407,8 @@ def test_context_override_keeps_the_original_image_until_switched_back(tmp_path:
     assert result.exit_code == 0, result.stderr
     assert compose.read_bytes() == (
         b"services:\n  api:\n    x-composeswap-image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        b"    build:\n      context: ../other\n      target: dev\n")
+        b"    build:\n      context: ../other\n      target: dev\n"
+    )
     back = run(folder, "remote", "api")
     assert back.exit_code == 0, back.stderr
     assert compose.read_bytes() == REMOTE_API
@@ -372,22 +420,26 @@ def test_image_override_keeps_the_original_build_until_switched_back(tmp_path: P
     assert result.exit_code == 0, result.stderr
     assert compose.read_bytes() == (
         b"services:\n  api:\n    x-composeswap-build:\n      context: ./api\n      target: dev\n"
-        b"    image: reg.example.com/api:1\n")
+        b"    image: reg.example.com/api:1\n"
+    )
     back = run(tmp_path, "local", "api")
     assert back.exit_code == 0, back.stderr
     assert compose.read_bytes() == LOCAL_API
 
 
 def test_target_option_chooses_the_stage(tmp_path: Path) -> None:
-    text = (b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-test\n"
-            b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n")
+    text = (
+        b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-test\n"
+        b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
+    )
     compose = project(tmp_path, text, "api", "web")
     result = run(tmp_path, "local", "--target", "test")
     assert result.exit_code == 0, result.stderr
     assert compose.read_bytes() == (
         b"services:\n  api:\n    x-composeswap-image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-test\n"
         b"    build:\n      context: ./api\n      target: test\n"
-        b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n")
+        b"  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
+    )
     assert run(tmp_path, "remote", "--target", "test").exit_code == 0
     assert compose.read_bytes() == text
 
@@ -397,7 +449,8 @@ def test_local_with_another_target_than_the_image_keeps_the_image(tmp_path: Path
     assert run(tmp_path, "local", "api", "--target", "test").exit_code == 0
     assert compose.read_bytes() == (
         b"services:\n  api:\n    x-composeswap-image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        b"    build:\n      context: ./api\n      target: test\n")
+        b"    build:\n      context: ./api\n      target: test\n"
+    )
     assert run(tmp_path, "remote").exit_code == 0
     assert compose.read_bytes() == REMOTE_API
 
@@ -428,18 +481,27 @@ def test_no_names_switches_every_managed_service_and_no_third_party(tmp_path: Pa
 
 MANAGED = {
     "own settings": b"services:\n  api:\n    image: postgres:16\n    x-composeswap: {}\n",
-    "parked image": (b"services:\n  api:\n    x-composeswap-image: postgres:16\n"
-                     b"    build:\n      context: ./api\n      target: prod\n"),
-    "parked build": (b"services:\n  api:\n    image: postgres:16\n"
-                     b"    x-composeswap-build:\n      context: ./api\n      target: prod\n"),
+    "parked image": (
+        b"services:\n  api:\n    x-composeswap-image: postgres:16\n"
+        b"    build:\n      context: ./api\n      target: prod\n"
+    ),
+    "parked build": (
+        b"services:\n  api:\n    image: postgres:16\n"
+        b"    x-composeswap-build:\n      context: ./api\n      target: prod\n"
+    ),
     "template with another tag": b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:1.0-dev\n",
-    "configured template": (b"x-composeswap: {image: 'reg.example.com/{service}:1.0-{target}'}\n"
-                            b"services:\n  api:\n    image: reg.example.com/api:2.1-dev\n"),
+    "configured template": (
+        b"x-composeswap: {image: 'reg.example.com/{service}:1.0-{target}'}\n"
+        b"services:\n  api:\n    image: reg.example.com/api:2.1-dev\n"
+    ),
     "bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/api:$IMAGE_TAG-dev\n",
-    "default with colons": (b"x-composeswap: {image: '${REG:-host:5000}/{service}:${TAG:-1:2}-{target}'}\n"
-                            b"services:\n  api:\n    image: ${REG:-host:5000}/api:${TAG:-1:2}-dev\n"),
-    "digest": (b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:1-dev@sha256:"
-               + b"0" * 64 + b"\n"),
+    "default with colons": (
+        b"x-composeswap: {image: '${REG:-host:5000}/{service}:${TAG:-1:2}-{target}'}\n"
+        b"services:\n  api:\n    image: ${REG:-host:5000}/api:${TAG:-1:2}-dev\n"
+    ),
+    "digest": (
+        b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:1-dev@sha256:" + b"0" * 64 + b"\n"
+    ),
     "dev build": b"services:\n  api:\n    build:\n      context: .\n      target: dev\n",
 }
 
@@ -462,10 +524,16 @@ UNMANAGED = {
     "dev tag of another target": b"services:\n  api:\n    image: reg/api:1-devel\n",
     "other build target": b"services:\n  api:\n    build:\n      context: .\n      target: prod\n",
     "plain build": b"services:\n  api:\n    build: .\n",
-    "third party with a -dev tag": b"services:\n  api:\n    image: cgr.dev/chainguard/python:latest-dev\n",
+    "third party with a -dev tag": (
+        b"services:\n  api:\n    image: cgr.dev/chainguard/python:latest-dev\n"
+    ),
     "another registry, -dev tag": b"services:\n  api:\n    image: reg.example.com/api:1.0-dev\n",
-    "another service's image": b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
-    "another name, bare variables": b"services:\n  api:\n    image: $DOCKER_REGISTRY/$IMAGE_NAME:$IMAGE_TAG-dev\n",
+    "another service's image": (
+        b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
+    ),
+    "another name, bare variables": (
+        b"services:\n  api:\n    image: $DOCKER_REGISTRY/$IMAGE_NAME:$IMAGE_TAG-dev\n"
+    ),
 }
 
 
@@ -496,7 +564,8 @@ def test_naming_a_third_party_service_with_a_folder_switches_it(tmp_path: Path) 
     assert result.exit_code == 0, result.stderr
     assert compose.read_bytes().endswith(
         b"  db:\n    x-composeswap-image: postgres:16\n"
-        b"    build:\n      context: ./db\n      target: dev\n")
+        b"    build:\n      context: ./db\n      target: dev\n"
+    )
     assert run(tmp_path, "remote", "db").exit_code == 0
     assert compose.read_bytes() == STACK
 
@@ -537,8 +606,9 @@ def test_context_folder_in_the_working_folder_does_not_count(tmp_path: Path) -> 
     assert compose.read_bytes() == REMOTE_API
 
 
-@pytest.mark.parametrize("context", ["https://github.com/org/api.git#main", "${API_SRC}",
-                                     "git@github.com:org/api.git"])
+@pytest.mark.parametrize(
+    "context", ["https://github.com/org/api.git#main", "${API_SRC}", "git@github.com:org/api.git"]
+)
 def test_remote_or_variable_contexts_need_no_folder(tmp_path: Path, context: str) -> None:
     compose = project(tmp_path, REMOTE_API)
     result = run(tmp_path, "local", "api", "--context", f"api={context}")
@@ -550,7 +620,8 @@ def test_remote_or_variable_contexts_need_no_folder(tmp_path: Path, context: str
 
 @pytest.mark.parametrize("context", ["~/src/api", "~src/api"])
 def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str
+) -> None:
     # Compose reads '~' as $HOME, and '~src' as $HOME/src (not the home of a user 'src').
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     source_folder(tmp_path / "home" / "src" / "api")
@@ -561,38 +632,46 @@ def test_a_context_in_the_home_folder_is_found_there_and_written_as_given(
 
 
 def test_a_context_in_the_home_folder_from_the_settings_is_found_there(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     source_folder(tmp_path / "home" / "src" / "api")
-    compose = project(tmp_path / "stack", b"x-composeswap:\n  context: ~/src/{service}\n"
-                      + REMOTE_API)
+    compose = project(
+        tmp_path / "stack", b"x-composeswap:\n  context: ~/src/{service}\n" + REMOTE_API
+    )
     result = run(tmp_path / "stack", "local")
     assert result.exit_code == 0, result.stderr
     assert b"      context: ~/src/api\n" in compose.read_bytes()
 
 
 def test_a_missing_context_in_the_home_folder_says_where_it_was_looked_for(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     source_folder(tmp_path / "stack" / "src" / "api")  # beside the file does not count
     compose = project(tmp_path / "stack", REMOTE_API)
     result = run(tmp_path / "stack", "local", "api", "--context", "api=~/src/api")
     assert result.exit_code == 2
-    assert result.stderr == (f"compose.yaml:2:3: error: services.api: source folder ~/src/api "
-                             f"does not exist (resolved from {tmp_path / 'home'}); check it out "
-                             "there, or pass --context api=PATH\n")
+    assert result.stderr == (
+        f"compose.yaml:2:3: error: services.api: source folder ~/src/api "
+        f"does not exist (resolved from {tmp_path / 'home'}); check it out "
+        "there, or pass --context api=PATH\n"
+    )
     assert compose.read_bytes() == REMOTE_API
 
 
 # --- unknown services and malformed options -----------------------------------------------------
 
 
-@pytest.mark.parametrize("args, prefix", [
-    (["local", "apx"], ""),
-    (["remote", "apx"], ""),
-    (["local", "api", "--context", "apx=./api"], "--context apx=...: "),
-    (["remote", "--image", "apx=reg/api:1"], "--image apx=...: "),
-])
+@pytest.mark.parametrize(
+    "args, prefix",
+    [
+        (["local", "apx"], ""),
+        (["remote", "apx"], ""),
+        (["local", "api", "--context", "apx=./api"], "--context apx=...: "),
+        (["remote", "--image", "apx=reg/api:1"], "--image apx=...: "),
+    ],
+)
 def test_unknown_service_suggests_the_closest(tmp_path: Path, args: list[str], prefix: str) -> None:
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
@@ -621,13 +700,16 @@ def test_every_unknown_service_is_reported(tmp_path: Path) -> None:
     assert compose.read_bytes() == STACK  # api is not switched either
 
 
-@pytest.mark.parametrize("args", [
-    ["local", "--context", "foo"],
-    ["local", "--context", "=./api"],
-    ["local", "--context", "api="],
-    ["remote", "--image", "api"],
-    ["remote", "--image", "=reg/api:1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["local", "--context", "foo"],
+        ["local", "--context", "=./api"],
+        ["local", "--context", "api="],
+        ["remote", "--image", "api"],
+        ["remote", "--image", "=reg/api:1"],
+    ],
+)
 def test_malformed_pair_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
@@ -637,10 +719,17 @@ def test_malformed_pair_is_a_usage_error(tmp_path: Path, args: list[str]) -> Non
     assert compose.read_bytes() == STACK
 
 
-@pytest.mark.parametrize("args", [
-    [], ["sideways"], ["local", "--image", "api=reg/api:1"], ["remote", "--context", "api=."],
-    ["local", "--target"], ["--nope", "local"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["sideways"],
+        ["local", "--image", "api=reg/api:1"],
+        ["remote", "--context", "api=."],
+        ["local", "--target"],
+        ["--nope", "local"],
+    ],
+)
 def test_other_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
@@ -655,23 +744,28 @@ def test_other_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
 INVALID = {
     "invalid YAML": (b"services:\n  api: [\n", "compose.yaml:3:1: error: invalid YAML"),
     "tab indent": (b"services:\n\tapi:\n", "compose.yaml:2:1: error: invalid YAML"),
-    "duplicate key": (b"services:\n  api:\n    image: a\n    image: b\n",
-                      "compose.yaml:4:5: error: invalid YAML: found duplicate key"),
+    "duplicate key": (
+        b"services:\n  api:\n    image: a\n    image: b\n",
+        "compose.yaml:4:5: error: invalid YAML: found duplicate key",
+    ),
     "two documents": (b"services: {}\n---\nservices: {}\n", "compose.yaml:2:1: error: "),
     "top level list": (b"- services\n", "compose.yaml:1:1: error: "),
     "nothing but version": (b"version: '3'\n", "compose.yaml:1:1: error: "),
     "services list": (b"services: [api]\n", "compose.yaml:1:11: error: services: "),
     "service scalar": (b"services:\n  api: nginx\n", "compose.yaml:2:8: error: services.api: "),
-    "neither image nor build": (b"services:\n  api:\n    x-composeswap: {}\n",
-                                "compose.yaml:2:3: error: services.api: has neither"),
+    "neither image nor build": (
+        b"services:\n  api:\n    x-composeswap: {}\n",
+        "compose.yaml:2:3: error: services.api: has neither",
+    ),
     "empty": (b"", "compose.yaml: error: the file is empty"),
 }
 
 
 @pytest.mark.parametrize("text, message", INVALID.values(), ids=INVALID.keys())
 @pytest.mark.parametrize("mode", ["local", "remote"])
-def test_invalid_input_is_reported_with_its_position(tmp_path: Path, mode: str, text: bytes,
-                                                     message: str) -> None:
+def test_invalid_input_is_reported_with_its_position(
+    tmp_path: Path, mode: str, text: bytes, message: str
+) -> None:
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, mode)
     assert result.exit_code == 2
@@ -680,10 +774,12 @@ def test_invalid_input_is_reported_with_its_position(tmp_path: Path, mode: str, 
     assert compose.read_bytes() == text
 
 
-@pytest.mark.parametrize("character", [b"\x00", b"\x07", b"\xef\xbf\xbe"],
-                         ids=["NUL", "BEL", "U+FFFE"])
-def test_forbidden_character_is_reported_with_its_position(tmp_path: Path,
-                                                            character: bytes) -> None:
+@pytest.mark.parametrize(
+    "character", [b"\x00", b"\x07", b"\xef\xbf\xbe"], ids=["NUL", "BEL", "U+FFFE"]
+)
+def test_forbidden_character_is_reported_with_its_position(
+    tmp_path: Path, character: bytes
+) -> None:
     text = b"services:\n  api:\n    image: a" + character + b"b\n"
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "local")
@@ -695,8 +791,12 @@ def test_forbidden_character_is_reported_with_its_position(tmp_path: Path,
 
 def test_deeply_nested_value_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     depth = 600  # beyond what ruamel's recursive composer survives
-    text = b"services:\n  api:\n    image: reg/api:1-dev\n    labels: " + b"[" * depth + \
-        b"]" * depth + b"\n"
+    text = (
+        b"services:\n  api:\n    image: reg/api:1-dev\n    labels: "
+        + b"[" * depth
+        + b"]" * depth
+        + b"\n"
+    )
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "remote")
     assert result.exit_code == 2
@@ -729,10 +829,12 @@ def test_service_that_is_an_alias_is_refused_with_its_position(tmp_path: Path) -
 # --- choosing services ---------------------------------------------------------------------------
 
 
-WORKERS = (b"services:\n"
-           b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-           b"  worker-a:\n    image: ${DOCKER_REGISTRY}/worker-a:${IMAGE_TAG}-dev\n"
-           b"  worker-b:\n    image: ${DOCKER_REGISTRY}/worker-b:${IMAGE_TAG}-dev\n")
+WORKERS = (
+    b"services:\n"
+    b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    b"  worker-a:\n    image: ${DOCKER_REGISTRY}/worker-a:${IMAGE_TAG}-dev\n"
+    b"  worker-b:\n    image: ${DOCKER_REGISTRY}/worker-b:${IMAGE_TAG}-dev\n"
+)
 
 
 def test_a_pattern_chooses_a_family_of_services(tmp_path: Path) -> None:
@@ -748,14 +850,17 @@ def test_a_pattern_that_matches_nothing_is_refused(tmp_path: Path) -> None:
     compose = project(tmp_path, WORKERS, "api")
     result = run(tmp_path, "local", "cron-*")
     assert result.exit_code == 2
-    assert result.stderr == ("compose.yaml: error: no service matches 'cron-*'; "
-                             "`composeswap status` lists the 3 services\n")
+    assert result.stderr == (
+        "compose.yaml: error: no service matches 'cron-*'; "
+        "`composeswap status` lists the 3 services\n"
+    )
     assert compose.read_bytes() == WORKERS
 
 
 def test_an_unknown_name_in_a_big_project_gets_the_closest_names_only(tmp_path: Path) -> None:
     text = b"services:\n" + b"".join(
-        b"  svc%d:\n    image: postgres:16\n" % index for index in range(40))
+        b"  svc%d:\n    image: postgres:16\n" % index for index in range(40)
+    )
     project(tmp_path, text)
     result = run(tmp_path, "local", "svc4O")
     assert result.exit_code == 2

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -31,19 +29,45 @@ def invoke(*args: str) -> int:
 
 
 def test_local_fills_a_switch_request(requests: list[object]) -> None:
-    assert invoke("-f", "x.yaml", "local", "api", "web", "--context", "api=../api",
-                  "--target", "test", "--diff") == 0
-    assert requests == [app.SwitchRequest(
-        mode=Mode.LOCAL, services=("api", "web"),
-        overrides=Overrides(images={}, contexts={"api": "../api"}, target="test"),
-        write_mode=app.WriteMode.DIFF, where=app.Where(("x.yaml",)), validate=True)]
+    assert (
+        invoke(
+            "-f",
+            "x.yaml",
+            "local",
+            "api",
+            "web",
+            "--context",
+            "api=../api",
+            "--target",
+            "test",
+            "--diff",
+        )
+        == 0
+    )
+    assert requests == [
+        app.SwitchRequest(
+            mode=Mode.LOCAL,
+            services=("api", "web"),
+            overrides=Overrides(images={}, contexts={"api": "../api"}, target="test"),
+            write_mode=app.WriteMode.DIFF,
+            where=app.Where(("x.yaml",)),
+            validate=True,
+        )
+    ]
 
 
 def test_remote_fills_a_switch_request(requests: list[object]) -> None:
     assert invoke("remote", "--image", "api=reg/api:1", "--check", "--no-validate") == 0
-    assert requests == [app.SwitchRequest(
-        mode=Mode.REMOTE, services=(), overrides=Overrides(images={"api": "reg/api:1"}),
-        write_mode=app.WriteMode.CHECK, where=app.Where(), validate=False)]
+    assert requests == [
+        app.SwitchRequest(
+            mode=Mode.REMOTE,
+            services=(),
+            overrides=Overrides(images={"api": "reg/api:1"}),
+            write_mode=app.WriteMode.CHECK,
+            where=app.Where(),
+            validate=False,
+        )
+    ]
 
 
 def test_validate_fills_a_validate_request(requests: list[object]) -> None:
@@ -51,26 +75,69 @@ def test_validate_fills_a_validate_request(requests: list[object]) -> None:
     assert requests == [app.ValidateRequest(app.Where(("c.yml",)))]
 
 
-@pytest.mark.parametrize("args", [
-    ("-f", "a.yaml", "-f", "b.yaml", "--project-directory", "p", "--env-file", "e",
-     "remote", "--check"),
-    ("remote", "-f", "a.yaml", "--file", "b.yaml", "--project-directory", "p", "--check",
-     "--env-file", "e"),
-    ("-f", "a.yaml", "--env-file", "e", "remote", "-f", "b.yaml", "--check",
-     "--project-directory", "p"),
-])
-def test_project_options_go_before_or_after_the_command(requests: list[object],
-                                                        args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        (
+            "-f",
+            "a.yaml",
+            "-f",
+            "b.yaml",
+            "--project-directory",
+            "p",
+            "--env-file",
+            "e",
+            "remote",
+            "--check",
+        ),
+        (
+            "remote",
+            "-f",
+            "a.yaml",
+            "--file",
+            "b.yaml",
+            "--project-directory",
+            "p",
+            "--check",
+            "--env-file",
+            "e",
+        ),
+        (
+            "-f",
+            "a.yaml",
+            "--env-file",
+            "e",
+            "remote",
+            "-f",
+            "b.yaml",
+            "--check",
+            "--project-directory",
+            "p",
+        ),
+    ],
+)
+def test_project_options_go_before_or_after_the_command(
+    requests: list[object], args: tuple[str, ...]
+) -> None:
     assert invoke(*args) == 0
     assert [request.where for request in requests] == [  # type: ignore[attr-defined]
-        app.Where(("a.yaml", "b.yaml"), "p", ("e",))]
+        app.Where(("a.yaml", "b.yaml"), "p", ("e",))
+    ]
 
 
-@pytest.mark.parametrize("args", [
-    ("local", "--dry-run", "--diff"), ("local", "--context", "api"), ("remote", "--image", "=x"),
-    ("local", "--target", "not a stage"), ("remote", "--context", "a=b"), ("local", "--image", "a=b"),
-    ("validate", "--format", "xml"), ("frobnicate",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("local", "--dry-run", "--diff"),
+        ("local", "--context", "api"),
+        ("remote", "--image", "=x"),
+        ("local", "--target", "not a stage"),
+        ("remote", "--context", "a=b"),
+        ("local", "--image", "a=b"),
+        ("validate", "--format", "xml"),
+        ("frobnicate",),
+    ],
+)
 def test_bad_arguments_are_usage_errors(requests: list[object], args: tuple[str, ...]) -> None:
     assert invoke(*args) == 2
     assert requests == []

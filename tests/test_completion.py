@@ -16,10 +16,12 @@ from click.testing import CliRunner
 
 from composeswap.cli import main
 
-COMPOSE = ("services:\n"
-           "  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
-           "  worker:\n    image: ${DOCKER_REGISTRY}/worker:${IMAGE_TAG}-dev\n"
-           "  db:\n    image: postgres:16\n")
+COMPOSE = (
+    "services:\n"
+    "  web:\n    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
+    "  worker:\n    image: ${DOCKER_REGISTRY}/worker:${IMAGE_TAG}-dev\n"
+    "  db:\n    image: postgres:16\n"
+)
 OVERRIDE = "services:\n  cache:\n    image: redis:7\n"
 OTHER = "services:\n  other:\n    image: alpine\n"
 SHELLS = ("bash", "zsh", "fish")
@@ -41,10 +43,16 @@ def environment(line: str, shell: str) -> dict[str, str]:
     cursor at the end of the line (a line ending in a space asks for a new word)."""
     words = shlex.split(line) + ([""] if line.endswith(" ") else [])
     if shell == "fish":  # fish passes the line and the word under the cursor
-        return {"_COMPOSESWAP_COMPLETE": "fish_complete", "COMP_WORDS": line,
-                "COMP_CWORD": words[-1]}
-    return {"_COMPOSESWAP_COMPLETE": f"{shell}_complete", "COMP_WORDS": line,
-            "COMP_CWORD": str(len(words) - 1)}
+        return {
+            "_COMPOSESWAP_COMPLETE": "fish_complete",
+            "COMP_WORDS": line,
+            "COMP_CWORD": words[-1],
+        }
+    return {
+        "_COMPOSESWAP_COMPLETE": f"{shell}_complete",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(len(words) - 1),
+    }
 
 
 def parsed(output: str, shell: str) -> list[str]:
@@ -54,8 +62,7 @@ def parsed(output: str, shell: str) -> list[str]:
         lines = output.splitlines()
         items = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 2, 3)]
     else:  # type,value, and for fish a tab and the help
-        items = [line.split("\t")[0].partition(",")[::2] for line in output.splitlines()
-                 if line]
+        items = [line.split("\t")[0].partition(",")[::2] for line in output.splitlines() if line]
     return [value if kind == "plain" else f"<{kind}>" for kind, value in items]
 
 
@@ -64,8 +71,7 @@ def complete(folder: Path, line: str, shell: str = "bash") -> list[str]:
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        result = CliRunner().invoke(main, [], env=environment(line, shell),
-                                    prog_name="composeswap")
+        result = CliRunner().invoke(main, [], env=environment(line, shell), prog_name="composeswap")
     finally:
         os.chdir(previous)
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -79,8 +85,16 @@ def complete(folder: Path, line: str, shell: str = "bash") -> list[str]:
 @pytest.mark.parametrize("shell", SHELLS)
 def test_commands(stack: Path, shell: str) -> None:
     offered = complete(stack, "composeswap ", shell)
-    assert offered == ["completion", "editor", "hook", "local", "remote", "status", "toggle",
-                       "validate"]
+    assert offered == [
+        "completion",
+        "editor",
+        "hook",
+        "local",
+        "remote",
+        "status",
+        "toggle",
+        "validate",
+    ]
     assert complete(stack, "composeswap st", shell) == ["status"]
 
 
@@ -108,22 +122,30 @@ def test_names_already_typed_are_not_offered_again(stack: Path) -> None:
     assert complete(stack, "composeswap local web ") == ["worker", "db", "cache"]
 
 
-@pytest.mark.parametrize("line", [
-    "composeswap -f other.yaml local ",
-    "composeswap local -f other.yaml ",
-    "composeswap --file=other.yaml status ",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "composeswap -f other.yaml local ",
+        "composeswap local -f other.yaml ",
+        "composeswap --file=other.yaml status ",
+    ],
+)
 def test_project_options_typed_before_or_after_the_command(stack: Path, line: str) -> None:
     assert complete(stack, line) == ["other"]
 
 
 def test_from_a_subfolder_the_project_is_found_above(stack: Path) -> None:
-    assert complete(stack / "web" / "src", "composeswap status ") == ["web", "worker", "db",
-                                                                      "cache"]
+    assert complete(stack / "web" / "src", "composeswap status ") == [
+        "web",
+        "worker",
+        "db",
+        "cache",
+    ]
 
 
-def test_project_directory_and_env_file(stack: Path, tmp_path_factory: pytest.TempPathFactory
-                                        ) -> None:
+def test_project_directory_and_env_file(
+    stack: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     assert complete(elsewhere, f"composeswap --project-directory {stack} local c") == ["cache"]
     (stack / "other.env").write_text("COMPOSE_FILE=other.yaml\n")
@@ -136,15 +158,19 @@ def test_service_part_of_context_and_image(stack: Path) -> None:
     assert complete(stack, "composeswap local --context web=./") == []
 
 
-@pytest.mark.parametrize("line, kind", [
-    ("composeswap -f ", "<file>"),
-    ("composeswap local --file ", "<file>"),
-    ("composeswap --env-file ", "<file>"),
-    ("composeswap status --project-directory ", "<dir>"),
-])
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        ("composeswap -f ", "<file>"),
+        ("composeswap local --file ", "<file>"),
+        ("composeswap --env-file ", "<file>"),
+        ("composeswap status --project-directory ", "<dir>"),
+    ],
+)
 @pytest.mark.parametrize("shell", SHELLS)
-def test_files_and_folders_are_left_to_the_shell(stack: Path, line: str, kind: str,
-                                                 shell: str) -> None:
+def test_files_and_folders_are_left_to_the_shell(
+    stack: Path, line: str, kind: str, shell: str
+) -> None:
     assert complete(stack, line, shell) == [kind]
 
 
@@ -154,12 +180,15 @@ def test_no_schema_validation(tmp_path: Path) -> None:
     assert complete(tmp_path, "composeswap local ") == ["web"]
 
 
-@pytest.mark.parametrize("text", [
-    "services:\n  web: [\n",  # a YAML error, as while the file is being edited
-    "services:\n  web:\n    image: a\n  web:\n    image: b\n",  # a duplicate key
-    "include:\n  - include.yaml\nservices: {}\n",  # includes itself, through include.yaml
-    "\udcff",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "services:\n  web: [\n",  # a YAML error, as while the file is being edited
+        "services:\n  web:\n    image: a\n  web:\n    image: b\n",  # a duplicate key
+        "include:\n  - include.yaml\nservices: {}\n",  # includes itself, through include.yaml
+        "\udcff",
+    ],
+)
 def test_a_broken_project_completes_nothing(tmp_path: Path, text: str) -> None:
     (tmp_path / "compose.yaml").write_bytes(text.encode("utf-8", "surrogateescape"))
     (tmp_path / "include.yaml").write_text("include:\n  - compose.yaml\n")
@@ -175,41 +204,82 @@ def test_broken_project_in_a_real_process_is_silent(tmp_path: Path) -> None:
     # As the shell runs it: a separate process, where a traceback would reach the terminal.
     (tmp_path / "compose.yaml").write_text("services:\n  web: [\n")
     env = {**os.environ, **environment("composeswap local ", "bash")}
-    done = subprocess.run([sys.executable, "-m", "composeswap"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "composeswap"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
 
 
 def test_python_m_composeswap_answers_the_same_variable(stack: Path) -> None:
     env = {**os.environ, **environment("composeswap local we", "bash")}
-    done = subprocess.run([sys.executable, "-m", "composeswap"], cwd=stack, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "composeswap"],
+        cwd=stack,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "plain,web\n", "")
 
 
 def test_completing_commands_reads_no_project(tmp_path: Path) -> None:
     # Only completing service names needs the project, and with it the YAML reader.
-    code = ("import sys; from composeswap.cli import main\n"
-            "try:\n    main([], prog_name='composeswap')\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('ruamel', 'composeswap.app') if m in sys.modules), "
-            "file=sys.stderr)")
+    code = (
+        "import sys; from composeswap.cli import main\n"
+        "try:\n    main([], prog_name='composeswap')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('ruamel', 'composeswap.app') if m in sys.modules), "
+        "file=sys.stderr)"
+    )
     env = {**os.environ, **environment("composeswap lo", "bash")}
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (done.stdout, done.stderr.strip()) == ("plain,local\n", "[]")
 
 
 # --- the scripts -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shell, expected", [
-    ("bash", ["_composeswap_completion() {", "_COMPOSESWAP_COMPLETE=bash_complete",
-              "complete -o nosort -F _composeswap_completion composeswap"]),
-    ("zsh", ["#compdef composeswap", "_COMPOSESWAP_COMPLETE=zsh_complete",
-             "compdef _composeswap_completion composeswap"]),
-    ("fish", ["function _composeswap_completion;", "_COMPOSESWAP_COMPLETE=fish_complete",
-              "complete --no-files --command composeswap"]),
-])
+@pytest.mark.parametrize(
+    "shell, expected",
+    [
+        (
+            "bash",
+            [
+                "_composeswap_completion() {",
+                "_COMPOSESWAP_COMPLETE=bash_complete",
+                "complete -o nosort -F _composeswap_completion composeswap",
+            ],
+        ),
+        (
+            "zsh",
+            [
+                "#compdef composeswap",
+                "_COMPOSESWAP_COMPLETE=zsh_complete",
+                "compdef _composeswap_completion composeswap",
+            ],
+        ),
+        (
+            "fish",
+            [
+                "function _composeswap_completion;",
+                "_COMPOSESWAP_COMPLETE=fish_complete",
+                "complete --no-files --command composeswap",
+            ],
+        ),
+    ],
+)
 def test_completion_prints_the_script(tmp_path: Path, shell: str, expected: list[str]) -> None:
     result = CliRunner().invoke(main, ["completion", shell])
     assert result.exit_code == 0
@@ -217,8 +287,9 @@ def test_completion_prints_the_script(tmp_path: Path, shell: str, expected: list
         assert text in result.stdout
 
 
-@pytest.mark.parametrize("args", [["completion", "powershell"], ["completion"],
-                                  ["completion", "bash", "zsh"]])
+@pytest.mark.parametrize(
+    "args", [["completion", "powershell"], ["completion"], ["completion", "bash", "zsh"]]
+)
 def test_completion_needs_one_known_shell(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
@@ -245,9 +316,14 @@ def on_path(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m composeswap "$@"\n')
     command.chmod(0o755)
     home = str(tmp_path_factory.mktemp("home"))
-    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}",
-            "HOME": home, "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home,
-            "XDG_CACHE_HOME": home}
+    return {
+        **os.environ,
+        "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": home,
+        "XDG_CONFIG_HOME": home,
+        "XDG_DATA_HOME": home,
+        "XDG_CACHE_HOME": home,
+    }
 
 
 def script(shell: str) -> str:
@@ -255,8 +331,7 @@ def script(shell: str) -> str:
 
 
 def in_shell(argv: list[str], folder: Path, env: dict[str, str]) -> list[str]:
-    done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
     return done.stdout.split()
 
@@ -264,21 +339,27 @@ def in_shell(argv: list[str], folder: Path, env: dict[str, str]) -> list[str]:
 def test_bash_runs_the_script(stack: Path, on_path: dict[str, str]) -> None:
     bash = shell_or_skip("bash")
     (stack / "c.bash").write_text(script("bash"))
-    code = ('source c.bash; COMP_WORDS=(composeswap -f other.yaml local ""); COMP_CWORD=4\n'
-            '_composeswap_completion composeswap; echo "${COMPREPLY[@]}"\n'
-            'COMPREPLY=(); COMP_WORDS=(composeswap local w); COMP_CWORD=2\n'
-            '_composeswap_completion composeswap; echo "${COMPREPLY[@]}"')
-    assert in_shell([bash, "--norc", "--noprofile", "-c", code], stack, on_path) == \
-        ["other", "web", "worker"]
+    code = (
+        'source c.bash; COMP_WORDS=(composeswap -f other.yaml local ""); COMP_CWORD=4\n'
+        '_composeswap_completion composeswap; echo "${COMPREPLY[@]}"\n'
+        "COMPREPLY=(); COMP_WORDS=(composeswap local w); COMP_CWORD=2\n"
+        '_composeswap_completion composeswap; echo "${COMPREPLY[@]}"'
+    )
+    assert in_shell([bash, "--norc", "--noprofile", "-c", code], stack, on_path) == [
+        "other",
+        "web",
+        "worker",
+    ]
 
 
 def test_fish_runs_the_script(stack: Path, on_path: dict[str, str]) -> None:
     fish = shell_or_skip("fish")
     (stack / "c.fish").write_text(script("fish"))
-    code = ("source c.fish; complete -C 'composeswap status w'; "
-            "complete -C 'composeswap -f other.yaml local '")
-    assert in_shell([fish, "--no-config", "-c", code], stack, on_path) == \
-        ["web", "worker", "other"]
+    code = (
+        "source c.fish; complete -C 'composeswap status w'; "
+        "complete -C 'composeswap -f other.yaml local '"
+    )
+    assert in_shell([fish, "--no-config", "-c", code], stack, on_path) == ["web", "worker", "other"]
 
 
 def test_zsh_runs_the_script(stack: Path, on_path: dict[str, str]) -> None:
@@ -286,6 +367,8 @@ def test_zsh_runs_the_script(stack: Path, on_path: dict[str, str]) -> None:
     # that print what the script hands them; the rest is the script as zsh runs it.
     zsh = shell_or_skip("zsh")
     (stack / "c.zsh").write_text(script("zsh"))
-    code = ("compdef() { :; }; compadd() { print -rl -- $completions; }\n"
-            "source ./c.zsh; words=(composeswap local w); CURRENT=3; _composeswap_completion")
+    code = (
+        "compdef() { :; }; compadd() { print -rl -- $completions; }\n"
+        "source ./c.zsh; words=(composeswap local w); CURRENT=3; _composeswap_completion"
+    )
     assert in_shell([zsh, "-f", "-c", code], stack, on_path) == ["web", "worker"]

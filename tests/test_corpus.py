@@ -22,8 +22,9 @@ import pytest
 
 from tests.helpers import CORPUS, ORACLE_ENV, Result, compose_config, compose_json, load_yaml, run
 
-COMPOSE_FILES = sorted(path for name in ("compose.yaml", "compose.yml")
-                       for path in CORPUS.glob(f"*/{name}"))
+COMPOSE_FILES = sorted(
+    path for name in ("compose.yaml", "compose.yml") for path in CORPUS.glob(f"*/{name}")
+)
 
 # (example folder, service) -> a substring of the message composeswap refuses the round trip
 # with. Empty: every corpus build switches to remote and back. A refusal that appears, or one
@@ -42,8 +43,11 @@ def load(file: Path) -> dict[str, Any]:
 
 
 def services_with_build(file: Path) -> list[str]:
-    return [str(name) for name, service in load(file)["services"].items()
-            if isinstance(service, dict) and "build" in service]
+    return [
+        str(name)
+        for name, service in load(file)["services"].items()
+        if isinstance(service, dict) and "build" in service
+    ]
 
 
 def is_hybrid(file: Path, service: str) -> bool:
@@ -52,9 +56,12 @@ def is_hybrid(file: Path, service: str) -> bool:
 
 BUILT = [(file, service) for file in COMPOSE_FILES for service in services_with_build(file)]
 FILES_WITH_BUILD = sorted({file for file, _ in BUILT})
-ORACLE_PAIRS = [(file, service) for file, service in BUILT
-                if (file.parent.name, service) not in EXPECTED_REFUSALS
-                and file.parent.name not in COMPOSE_REJECTS_AS_IS]
+ORACLE_PAIRS = [
+    (file, service)
+    for file, service in BUILT
+    if (file.parent.name, service) not in EXPECTED_REFUSALS
+    and file.parent.name not in COMPOSE_REJECTS_AS_IS
+]
 HYBRIDS = [(file, service) for file, service in ORACLE_PAIRS if is_hybrid(file, service)]
 LOCAL = [(file, service) for file, service in BUILT if not is_hybrid(file, service)]
 LOCAL_ORACLE_PAIRS = [pair for pair in ORACLE_PAIRS if pair not in HYBRIDS]
@@ -118,8 +125,9 @@ def round_trips(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     trips = {}
     for file, service in LOCAL:
         compose = copy_example(file, tmp_path_factory.mktemp("round-trip"))
-        trips[(file.parent.name, service)] = switch(compose, ("remote", service),
-                                                    ("local", service))
+        trips[(file.parent.name, service)] = switch(
+            compose, ("remote", service), ("local", service)
+        )
     return trips
 
 
@@ -132,7 +140,8 @@ def test_corpus_is_complete() -> None:
 
 @pytest.mark.parametrize("pair", LOCAL, ids=pair_id)
 def test_remote_then_local_restores_the_bytes(
-        pair: tuple[Path, str], round_trips: dict[tuple[str, str], list[Step]]) -> None:
+    pair: tuple[Path, str], round_trips: dict[tuple[str, str], list[Step]]
+) -> None:
     file, service = pair
     key = (file.parent.name, service)
     steps = round_trips[key]
@@ -148,9 +157,13 @@ def test_remote_then_local_restores_the_bytes(
 
 
 def test_refusals_are_exactly_the_listed_ones(
-        round_trips: dict[tuple[str, str], list[Step]]) -> None:
-    refused = {key: steps[-1].result.stderr for key, steps in round_trips.items()
-               if steps[-1].result.exit_code != 0}
+    round_trips: dict[tuple[str, str], list[Step]],
+) -> None:
+    refused = {
+        key: steps[-1].result.stderr
+        for key, steps in round_trips.items()
+        if steps[-1].result.exit_code != 0
+    }
     assert refused.keys() == EXPECTED_REFUSALS.keys(), refused
     for key, reason in EXPECTED_REFUSALS.items():
         assert reason in refused[key]
@@ -171,8 +184,9 @@ def test_docker_compose_rejects_exactly_the_listed_originals(tmp_path: Path) -> 
 def without_switched_keys(config: dict[str, Any], service: str) -> dict[str, Any]:
     """Compose's reading of a project, but for the keys a switch of ``service`` may change."""
     services = dict(config["services"])
-    services[service] = {key: value for key, value in services[service].items()
-                         if key not in ("image", "build")}
+    services[service] = {
+        key: value for key, value in services[service].items() if key not in ("image", "build")
+    }
     return {**config, "services": services}
 
 
@@ -183,7 +197,8 @@ def template_image(service: str) -> str:
 
 @pytest.mark.parametrize("pair", LOCAL_ORACLE_PAIRS, ids=pair_id)
 def test_docker_compose_reads_the_remote_form_as_remote(
-        pair: tuple[Path, str], tmp_path: Path) -> None:
+    pair: tuple[Path, str], tmp_path: Path
+) -> None:
     file, service = pair
     compose = copy_example(file, tmp_path)
     original, original_config = compose.read_bytes(), compose_json(compose)
@@ -197,7 +212,8 @@ def test_docker_compose_reads_the_remote_form_as_remote(
     assert "build" not in remote_service
     assert remote_service["image"] == original_service.get("image", template_image(service))
     assert without_switched_keys(remote_config, service) == without_switched_keys(
-        original_config, service)
+        original_config, service
+    )
 
     assert run(compose.parent, "local", service).exit_code == 0
     assert compose.read_bytes() == original
@@ -209,9 +225,11 @@ def test_docker_compose_reads_the_remote_form_as_remote(
 
 @pytest.mark.parametrize("file", sorted({file for file, _ in LOCAL}), ids=file_id)
 def test_local_then_remote_restores_the_remote_form(file: Path, tmp_path: Path) -> None:
-    names = [service for service in services_with_build(file)
-             if (file.parent.name, service) not in EXPECTED_REFUSALS
-             and not is_hybrid(file, service)]
+    names = [
+        service
+        for service in services_with_build(file)
+        if (file.parent.name, service) not in EXPECTED_REFUSALS and not is_hybrid(file, service)
+    ]
     compose = copy_example(file, tmp_path)
     original = compose.read_bytes()
     assert run(compose.parent, "remote", *names).exit_code == 0

@@ -47,8 +47,9 @@ edit_texts = st.sampled_from(["", "X", "\nnew: line", "a\nb\n", "zz\n", "key: 1\
 
 @st.composite
 def texts_and_edits(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
-    lines = draw(st.lists(st.sampled_from(["a: 1", "b: 2", "  c: 3", "# x", ""]), min_size=1,
-                          max_size=30))
+    lines = draw(
+        st.lists(st.sampled_from(["a: 1", "b: 2", "  c: 3", "# x", ""]), min_size=1, max_size=30)
+    )
     old = "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
     edits: list[tuple[int, int, str]] = []
     position = 0
@@ -63,7 +64,9 @@ def texts_and_edits(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
 
 @settings(max_examples=500, deadline=None)
 @given(texts_and_edits())
-def test_the_diff_patches_the_old_text_into_the_new(case: tuple[str, list[tuple[int, int, str]]]) -> None:
+def test_the_diff_patches_the_old_text_into_the_new(
+    case: tuple[str, list[tuple[int, int, str]]],
+) -> None:
     old, edits = case
     new = splice(old, edits)
     diff = unified_diff("compose.yaml", old, edits)
@@ -81,4 +84,6 @@ def test_the_diff_reads_as_difflib_writes_it_for_a_switch() -> None:
 
 def test_a_missing_final_newline_is_marked() -> None:
     diff = unified_diff("f", "a: 1\nb: 2", [(8, 9, "3")])
-    assert diff.endswith("-b: 2\n\\ No newline at end of file\n+b: 3\n\\ No newline at end of file\n")
+    assert diff.endswith(
+        "-b: 2\n\\ No newline at end of file\n+b: 3\n\\ No newline at end of file\n"
+    )

@@ -32,12 +32,19 @@ from tests.helpers import CORPUS, FIXTURES, ROOT, load_yaml
 from tests.test_properties import PROFILE
 
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "awesome-compose"
-DOCKERFILES = sorted([*CORPUS.rglob("Dockerfile"), *(FIXTURES / "demo").rglob("Dockerfile"),
-                      *(SHARED_CORPUS.rglob("Dockerfile") if SHARED_CORPUS.is_dir() else [])])
+DOCKERFILES = sorted(
+    [
+        *CORPUS.rglob("Dockerfile"),
+        *(FIXTURES / "demo").rglob("Dockerfile"),
+        *(SHARED_CORPUS.rglob("Dockerfile") if SHARED_CORPUS.is_dir() else []),
+    ]
+)
 
 # Independent of the reader: one FROM per line, optional flags, optional AS name.
-FROM_LINE = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*\S+(?:[ \t]+AS[ \t]+(\S+))?[ \t]*$",
-                       re.IGNORECASE | re.MULTILINE)
+FROM_LINE = re.compile(
+    r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*\S+(?:[ \t]+AS[ \t]+(\S+))?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 EXPECTED = {
     "demo/api": Stages(("dev", "prod"), 0),
@@ -95,10 +102,14 @@ def corpus_builds() -> list[tuple[Path, str, str, dict[str, Any]]]:
 BUILDS = corpus_builds()
 
 
-@pytest.mark.parametrize("file, service, context, build", BUILDS,
-                         ids=[f"{file.parent.name}/{service}" for file, service, _, _ in BUILDS])
+@pytest.mark.parametrize(
+    "file, service, context, build",
+    BUILDS,
+    ids=[f"{file.parent.name}/{service}" for file, service, _, _ in BUILDS],
+)
 def test_every_corpus_build_target_is_a_stage_of_its_dockerfile(
-        file: Path, service: str, context: str, build: dict[str, Any]) -> None:
+    file: Path, service: str, context: str, build: dict[str, Any]
+) -> None:
     source = dockerfile_source(context, build)
     assert source.path is not None, source
     stages = read(file.parent / source.path)
@@ -113,8 +124,10 @@ def test_the_corpus_has_build_targets() -> None:
 READS = {
     "lowercase from and as": ("from alpine as Dev\nrun echo\n", Stages(("Dev",), 0)),
     "mixed case": ("From alpine aS dev\nRuN echo\n", Stages(("dev",), 0)),
-    "platform flag": ("FROM --platform=$BUILDPLATFORM golang:1.22 AS Build\n",
-                      Stages(("Build",), 0)),
+    "platform flag": (
+        "FROM --platform=$BUILDPLATFORM golang:1.22 AS Build\n",
+        Stages(("Build",), 0),
+    ),
     "quoted platform flag": ('FROM --platform="linux/amd64" a AS b\n', Stages(("b",), 0)),
     "flags end at --": ("FROM -- a AS b\n", Stages(("b",), 0)),
     "unnamed then named": ("FROM a\nFROM b AS two\nFROM c\n", Stages(("two",), 2)),
@@ -123,56 +136,89 @@ READS = {
     "continuation before the name": ("FROM img AS \\\ndev\n", Stages(("dev",), 0)),
     "blank after the escape": ("FROM img \\  \t\n  AS dev\n", Stages(("dev",), 0)),
     "comments and blanks inside a continuation": (
-        "FROM img \\\n# a comment\n\n   \n    # indented comment\n  AS dev\n", Stages(("dev",), 0)),
+        "FROM img \\\n# a comment\n\n   \n    # indented comment\n  AS dev\n",
+        Stages(("dev",), 0),
+    ),
     "continuation at the end of the file": ("FROM a AS b\nRUN something \\", Stages(("b",), 0)),
-    "escaped escape ends the line": ("FROM a AS b\nRUN echo \\\\\nFROM c AS d\n",
-                                     Stages(("b", "d"), 0)),
+    "escaped escape ends the line": (
+        "FROM a AS b\nRUN echo \\\\\nFROM c AS d\n",
+        Stages(("b", "d"), 0),
+    ),
     "escape on a line of its own": ("FROM a \\\n\\\nAS b\n", Stages(("b",), 0)),
-    "backtick escape": ("# escape=`\nFROM img `\n  AS dev\nRUN dir c:\\ `\n  && echo\n",
-                        Stages(("dev",), 0)),
-    "backtick escape, blanks and case": ("#  ESCAPE = `  \nFROM img `\nAS dev\n",
-                                         Stages(("dev",), 0)),
-    "escape after syntax": ("# syntax=docker/dockerfile:1\n# escape=`\nFROM a `\nAS b\n",
-                            Stages(("b",), 0)),
+    "backtick escape": (
+        "# escape=`\nFROM img `\n  AS dev\nRUN dir c:\\ `\n  && echo\n",
+        Stages(("dev",), 0),
+    ),
+    "backtick escape, blanks and case": (
+        "#  ESCAPE = `  \nFROM img `\nAS dev\n",
+        Stages(("dev",), 0),
+    ),
+    "escape after syntax": (
+        "# syntax=docker/dockerfile:1\n# escape=`\nFROM a `\nAS b\n",
+        Stages(("b",), 0),
+    ),
     "check directive": ("# check=skip=all\n# escape=`\nFROM a `\nAS b\n", Stages(("b",), 0)),
     "indented directive": ("   # escape=`\nFROM a `\nAS b\n", Stages(("b",), 0)),
     # Not a directive after a comment or a blank line: the backslash stays the escape, and the
     # backtick is an ordinary character (BuildKit's escape-after-comment test file).
-    "escape after a comment": ("# hello\n# escape=`\nFROM a AS b\nRUN echo \\\n  x\nFROM c AS d\n",
-                               Stages(("b", "d"), 0)),
+    "escape after a comment": (
+        "# hello\n# escape=`\nFROM a AS b\nRUN echo \\\n  x\nFROM c AS d\n",
+        Stages(("b", "d"), 0),
+    ),
     "escape after a blank line": ("\n# escape=`\nFROM a \\\nAS b\n", Stages(("b",), 0)),
-    "escape after an instruction": ("FROM a AS b\n# escape=`\nRUN echo \\\n  x\n",
-                                    Stages(("b",), 0)),
-    "an unknown key ends directives": ("# foo=bar\n# escape=`\nFROM a \\\nAS b\n",
-                                       Stages(("b",), 0)),
+    "escape after an instruction": (
+        "FROM a AS b\n# escape=`\nRUN echo \\\n  x\n",
+        Stages(("b",), 0),
+    ),
+    "an unknown key ends directives": (
+        "# foo=bar\n# escape=`\nFROM a \\\nAS b\n",
+        Stages(("b",), 0),
+    ),
     "a repeated directive after the end is a comment": (
-        "# escape=\\\nFROM a AS b\n# escape=`\n", Stages(("b",), 0)),
-    "heredoc with a fake FROM": ("FROM a AS one\nRUN <<EOF\nFROM x AS fake\nEOF\nFROM b AS two\n",
-                                 Stages(("one", "two"), 0)),
-    "CRLF": ("FROM a AS one\r\nRUN echo \\\r\n  hi\r\nRUN <<EOF\r\nFROM x AS y\r\nEOF\r\n"
-             "FROM b AS two\r\n", Stages(("one", "two"), 0)),
+        "# escape=\\\nFROM a AS b\n# escape=`\n",
+        Stages(("b",), 0),
+    ),
+    "heredoc with a fake FROM": (
+        "FROM a AS one\nRUN <<EOF\nFROM x AS fake\nEOF\nFROM b AS two\n",
+        Stages(("one", "two"), 0),
+    ),
+    "CRLF": (
+        "FROM a AS one\r\nRUN echo \\\r\n  hi\r\nRUN <<EOF\r\nFROM x AS y\r\nEOF\r\n"
+        "FROM b AS two\r\n",
+        Stages(("one", "two"), 0),
+    ),
     "BOM": ("\ufeffFROM a AS one\n", Stages(("one",), 0)),
     "BOM before a directive": ("\ufeff# escape=`\nFROM a `\nAS b\n", Stages(("b",), 0)),
-    "ARG before FROM": ("ARG VERSION=1.22\nARG BASE\nFROM golang:${VERSION} AS build\n"
-                        "FROM $BASE\n", Stages(("build",), 1)),
+    "ARG before FROM": (
+        "ARG VERSION=1.22\nARG BASE\nFROM golang:${VERSION} AS build\nFROM $BASE\n",
+        Stages(("build",), 1),
+    ),
     # BuildKit only warns (DuplicateStageName); --target then builds the last of them.
     "duplicate names": ("FROM a AS x\nFROM b AS X\n", Stages(("x", "X"), 0)),
-    "reserved names": ("FROM scratch AS scratch\nFROM scratch AS context\n",
-                       Stages(("scratch", "context"), 0)),
+    "reserved names": (
+        "FROM scratch AS scratch\nFROM scratch AS context\n",
+        Stages(("scratch", "context"), 0),
+    ),
     "name symbols": ("FROM a AS my_stage.v2-x\n", Stages(("my_stage.v2-x",), 0)),
     "empty file": ("", Stages((), 0)),
     "blank lines": ("\n\n  \n", Stages((), 0)),
     "comments only": ("# syntax=docker/dockerfile:1\n# nothing here\n", Stages((), 0)),
     "ARG only": ("ARG A=1\n", Stages((), 0)),
-    "JSON form RUN": ('FROM a AS b\nRUN ["sh", "-c", "echo <<EOF"]\nFROM c AS d\n',
-                      Stages(("b", "d"), 0)),
-    "shell form starting with [": ("FROM a AS b\nRUN [ -f x ] <<EOF\nFROM x AS y\nEOF\n",
-                                   Stages(("b",), 0)),
+    "JSON form RUN": (
+        'FROM a AS b\nRUN ["sh", "-c", "echo <<EOF"]\nFROM c AS d\n',
+        Stages(("b", "d"), 0),
+    ),
+    "shell form starting with [": (
+        "FROM a AS b\nRUN [ -f x ] <<EOF\nFROM x AS y\nEOF\n",
+        Stages(("b",), 0),
+    ),
     "ONBUILD heredoc": ("FROM a AS b\nONBUILD RUN <<EOF\nFROM x AS y\nEOF\n", Stages(("b",), 0)),
     "every instruction": (
         "FROM a AS b\nADD x y\nARG z\nCMD c\nCOPY x y\nENTRYPOINT e\nENV a=b\nEXPOSE 80\n"
-        "HEALTHCHECK NONE\nLABEL a=b\nMAINTAINER m\nONBUILD RUN x\nRUN x\nSHELL [\"sh\"]\n"
-        "STOPSIGNAL 9\nUSER u\nVOLUME /v\nWORKDIR /w\n", Stages(("b",), 0)),
+        'HEALTHCHECK NONE\nLABEL a=b\nMAINTAINER m\nONBUILD RUN x\nRUN x\nSHELL ["sh"]\n'
+        "STOPSIGNAL 9\nUSER u\nVOLUME /v\nWORKDIR /w\n",
+        Stages(("b",), 0),
+    ),
 }
 
 
@@ -247,8 +293,11 @@ def test_heredoc_terminator_must_match_exactly() -> None:
 
 ERRORS = {
     "unknown instruction": ("FROM a AS b\nFORM c AS dev\n", 2, "unknown instruction: FORM"),
-    "instruction before FROM": ("# comment\nRUN x\nFROM a\n", 2,
-                                "no build stage in current context"),
+    "instruction before FROM": (
+        "# comment\nRUN x\nFROM a\n",
+        2,
+        "no build stage in current context",
+    ),
     "FROM without image": ("FROM\n", 1, "FROM requires either one or three arguments"),
     "FROM without name": ("FROM a AS\n", 1, "FROM requires either one or three arguments"),
     "FROM with three words": ("FROM a b c\n", 1, "FROM requires either one or three arguments"),
@@ -258,24 +307,45 @@ ERRORS = {
     "name with a symbol": ("FROM a AS b/c\n", 1, "invalid name for build stage"),
     "unknown FROM flag": ("FROM --platfrom=x a\n", 1, "unknown flag: --platfrom"),
     "flag without value": ("FROM --platform a\n", 1, "missing a value on flag: --platform"),
-    "repeated flag": ("FROM --platform=a --platform=b c\n", 1,
-                      "duplicate flag specified: --platform"),
-    "error at the start of a continuation": ("FROM a AS b\n\nFROM c \\\n  AS d e\n", 3,
-                                             "FROM requires either one or three arguments"),
+    "repeated flag": (
+        "FROM --platform=a --platform=b c\n",
+        1,
+        "duplicate flag specified: --platform",
+    ),
+    "error at the start of a continuation": (
+        "FROM a AS b\n\nFROM c \\\n  AS d e\n",
+        3,
+        "FROM requires either one or three arguments",
+    ),
     "unterminated heredoc": ("FROM a AS b\nRUN <<EOF\nFROM c AS d\n", 2, "unterminated heredoc"),
-    "invalid escape": ("# escape=x\nFROM a\n", 1,
-                       "invalid escape token 'x' does not match ` or \\"),
-    "repeated directive": ("# escape=`\n# escape=`\nFROM a\n", 2,
-                           "only one escape parser directive can be used"),
-    "repeated syntax": ("# syntax=a\n# SYNTAX=b\nFROM a\n", 2,
-                        "only one syntax parser directive can be used"),
-    "JSON array of non-strings": ("FROM a AS b\nRUN [1, 2]\n", 2,
-                                  "arrays must be comprised of strings only"),
+    "invalid escape": (
+        "# escape=x\nFROM a\n",
+        1,
+        "invalid escape token 'x' does not match ` or \\",
+    ),
+    "repeated directive": (
+        "# escape=`\n# escape=`\nFROM a\n",
+        2,
+        "only one escape parser directive can be used",
+    ),
+    "repeated syntax": (
+        "# syntax=a\n# SYNTAX=b\nFROM a\n",
+        2,
+        "only one syntax parser directive can be used",
+    ),
+    "JSON array of non-strings": (
+        "FROM a AS b\nRUN [1, 2]\n",
+        2,
+        "arrays must be comprised of strings only",
+    ),
     # A lone CR ends no line for BuildKit: this is one FROM with too many words.
     "lone CR": ("FROM a AS one\rFROM b AS two\n", 1, "FROM requires either one or three arguments"),
     "BOM on a later line": ("FROM a\n\ufeffFROM b\n", 2, "unknown instruction: \ufeffFROM"),
-    "line over 64 KiB": ("FROM a AS b\nRUN echo " + "x" * 65536 + "\n", 2,
-                         "line longer than BuildKit's limit of 65535 bytes"),
+    "line over 64 KiB": (
+        "FROM a AS b\nRUN echo " + "x" * 65536 + "\n",
+        2,
+        "line longer than BuildKit's limit of 65535 bytes",
+    ),
 }
 
 
@@ -325,19 +395,36 @@ def test_stage_names_keep_their_written_case() -> None:
 
 SOURCES = {
     "default": (".", {}, DockerfileSource(path=os.path.join(".", "Dockerfile"))),
-    "empty dockerfile": ("api", {"dockerfile": ""},
-                         DockerfileSource(path=os.path.join("api", "Dockerfile"))),
-    "relative to the context": ("./api", {"dockerfile": "docker/Dockerfile.dev"},
-                                DockerfileSource(path=os.path.join("./api",
-                                                                   "docker/Dockerfile.dev"))),
-    "outside the context": ("api", {"dockerfile": "../Dockerfile"},
-                            DockerfileSource(path=os.path.join("api", "../Dockerfile"))),
-    "context key ignored": ("web", {"context": "api", "target": "dev"},
-                            DockerfileSource(path=os.path.join("web", "Dockerfile"))),
-    "inline": ("api", {"dockerfile_inline": "FROM a AS dev\n"},
-               DockerfileSource(inline="FROM a AS dev\n")),
-    "inline on a URL context": ("https://example.com/r.git", {"dockerfile_inline": "FROM a\n"},
-                                DockerfileSource(inline="FROM a\n")),
+    "empty dockerfile": (
+        "api",
+        {"dockerfile": ""},
+        DockerfileSource(path=os.path.join("api", "Dockerfile")),
+    ),
+    "relative to the context": (
+        "./api",
+        {"dockerfile": "docker/Dockerfile.dev"},
+        DockerfileSource(path=os.path.join("./api", "docker/Dockerfile.dev")),
+    ),
+    "outside the context": (
+        "api",
+        {"dockerfile": "../Dockerfile"},
+        DockerfileSource(path=os.path.join("api", "../Dockerfile")),
+    ),
+    "context key ignored": (
+        "web",
+        {"context": "api", "target": "dev"},
+        DockerfileSource(path=os.path.join("web", "Dockerfile")),
+    ),
+    "inline": (
+        "api",
+        {"dockerfile_inline": "FROM a AS dev\n"},
+        DockerfileSource(inline="FROM a AS dev\n"),
+    ),
+    "inline on a URL context": (
+        "https://example.com/r.git",
+        {"dockerfile_inline": "FROM a\n"},
+        DockerfileSource(inline="FROM a\n"),
+    ),
 }
 
 
@@ -363,8 +450,11 @@ UNKNOWN = {
     "variable in context": ("${API_DIR}", {}, "variables"),
     "plain variable in context": ("$API_DIR/src", {}, "variables"),
     "variable in dockerfile": ("api", {"dockerfile": "Dockerfile.${ENV}"}, "variables"),
-    "both": ("api", {"dockerfile": "Dockerfile", "dockerfile_inline": "FROM a"},
-             "both dockerfile and dockerfile_inline"),
+    "both": (
+        "api",
+        {"dockerfile": "Dockerfile", "dockerfile_inline": "FROM a"},
+        "both dockerfile and dockerfile_inline",
+    ),
     "dockerfile not a string": ("api", {"dockerfile": 3}, "not a string"),
     "inline not a string": ("api", {"dockerfile_inline": ["FROM a"]}, "not a string"),
 }
@@ -379,11 +469,42 @@ def test_dockerfile_source_unknown(context: str, build: dict[str, Any], reason: 
 
 # Lines that exercise each rule, for generated Dockerfiles.
 LINES = [
-    "FROM a AS b", "from a as B", "FROM --platform=$P a AS c", "FROM a", "FROM a \\", "FROM a `",
-    "  AS dev", "ARG X=1", "RUN x \\", "RUN x `", "\\", "`", "  ", "", "# c", "  # c",
-    "# escape=`", "# escape=\\", "# syntax=x", "RUN <<EOF", "RUN <<-EOF", "COPY <<A <<B /x",
-    "EOF", "\tEOF", "A", "B", "RUN << EOF", 'RUN ["<<EOF"]', "RUN [1]", "RUN '<<EOF'",
-    'RUN "<<EOF', "ONBUILD RUN <<EOF", "FROM a AS 1", "FROM a b", "FORM a", "\ufeffFROM a",
+    "FROM a AS b",
+    "from a as B",
+    "FROM --platform=$P a AS c",
+    "FROM a",
+    "FROM a \\",
+    "FROM a `",
+    "  AS dev",
+    "ARG X=1",
+    "RUN x \\",
+    "RUN x `",
+    "\\",
+    "`",
+    "  ",
+    "",
+    "# c",
+    "  # c",
+    "# escape=`",
+    "# escape=\\",
+    "# syntax=x",
+    "RUN <<EOF",
+    "RUN <<-EOF",
+    "COPY <<A <<B /x",
+    "EOF",
+    "\tEOF",
+    "A",
+    "B",
+    "RUN << EOF",
+    'RUN ["<<EOF"]',
+    "RUN [1]",
+    "RUN '<<EOF'",
+    'RUN "<<EOF',
+    "ONBUILD RUN <<EOF",
+    "FROM a AS 1",
+    "FROM a b",
+    "FORM a",
+    "\ufeffFROM a",
     "FROM a AS b\rFROM c",
 ]
 
@@ -405,8 +526,11 @@ def test_any_text_reads_or_is_refused_and_line_endings_do_not_matter(lines: list
 
 
 def test_not_imported_until_a_check_runs() -> None:
-    code = ("import sys, composeswap.cli, composeswap.app; "
-            "sys.exit('composeswap.dockerfile' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, composeswap.cli, composeswap.app; "
+        "sys.exit('composeswap.dockerfile' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr

@@ -11,12 +11,14 @@ import pytest
 
 from tests.helpers import ROOT, run, source_folder
 
-STACK = ("services:\n"
-         "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    ports:\n"
-         "      - '8080:8080'\n"
-         "  web:\n    build:\n      context: ./web\n      target: dev\n"
-         "  both:\n    image: ${DOCKER_REGISTRY}/both:${IMAGE_TAG}-dev\n    build: ./both\n"
-         "  ai:\n    provider: {type: model, options: {model: x}}\n")
+STACK = (
+    "services:\n"
+    "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    ports:\n"
+    "      - '8080:8080'\n"
+    "  web:\n    build:\n      context: ./web\n      target: dev\n"
+    "  both:\n    image: ${DOCKER_REGISTRY}/both:${IMAGE_TAG}-dev\n    build: ./both\n"
+    "  ai:\n    provider: {type: model, options: {model: x}}\n"
+)
 
 
 def stack(folder: Path) -> Path:
@@ -28,10 +30,10 @@ def stack(folder: Path) -> Path:
     return compose
 
 
-@pytest.mark.parametrize("service, mode", [("api", "local"), ("web", "remote"),
-                                           ("both", "local")])
-def test_toggle_switches_to_the_other_form_and_back(tmp_path: Path, service: str,
-                                                    mode: str) -> None:
+@pytest.mark.parametrize("service, mode", [("api", "local"), ("web", "remote"), ("both", "local")])
+def test_toggle_switches_to_the_other_form_and_back(
+    tmp_path: Path, service: str, mode: str
+) -> None:
     compose = stack(tmp_path)
     there = run(tmp_path, "toggle", service)
     assert there.exit_code == 0, there.stderr
@@ -45,13 +47,15 @@ def test_toggle_refuses_a_service_with_nothing_to_switch(tmp_path: Path) -> None
     stack(tmp_path)
     result = run(tmp_path, "toggle", "ai")
     assert result.exit_code == 2
-    assert result.stderr == ("compose.yaml:13:3: error: services.ai: has provider: there is "
-                             "nothing to toggle\n")
+    assert result.stderr == (
+        "compose.yaml:13:3: error: services.ai: has provider: there is nothing to toggle\n"
+    )
 
 
 @pytest.mark.parametrize("line, service", [(2, "api"), (5, "api"), (7, "web"), (12, "both")])
-def test_toggle_at_a_line_picks_the_service_defined_there(tmp_path: Path, line: int,
-                                                          service: str) -> None:
+def test_toggle_at_a_line_picks_the_service_defined_there(
+    tmp_path: Path, line: int, service: str
+) -> None:
     stack(tmp_path / "project")
     result = run(tmp_path, "toggle", "--at", f"project/compose.yaml:{line}", "--dry-run")
     assert result.exit_code == 0, result.stderr
@@ -62,13 +66,21 @@ def test_toggle_at_a_line_in_no_service_says_so(tmp_path: Path) -> None:
     stack(tmp_path)
     result = run(tmp_path, "toggle", "--at", "compose.yaml:1")
     assert result.exit_code == 2
-    assert result.stderr == ("compose.yaml:1:1: error: line 1 is in no service; put the cursor "
-                             "on a service's definition\n")
+    assert result.stderr == (
+        "compose.yaml:1:1: error: line 1 is in no service; put the cursor "
+        "on a service's definition\n"
+    )
 
 
-@pytest.mark.parametrize("args", [["toggle"], ["toggle", "api", "--at", "compose.yaml:2"],
-                                  ["toggle", "--at", "compose.yaml"],
-                                  ["toggle", "--at", "compose.yaml:0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["toggle"],
+        ["toggle", "api", "--at", "compose.yaml:2"],
+        ["toggle", "--at", "compose.yaml"],
+        ["toggle", "--at", "compose.yaml:0"],
+    ],
+)
 def test_toggle_needs_exactly_one_way_to_choose(tmp_path: Path, args: list[str]) -> None:
     stack(tmp_path)
     assert run(tmp_path, *args).exit_code == 2
@@ -93,9 +105,11 @@ def test_check_findings_are_annotations_for_github(tmp_path: Path) -> None:
     stack(tmp_path)
     result = run(tmp_path, "remote", "--check", "--format", "github")
     assert result.exit_code == 1
-    assert result.stdout == ("::error file=compose.yaml,line=6,col=3::services.web: is local; "
-                             "remote would switch it: image ${DOCKER_REGISTRY}/web:"
-                             "${IMAGE_TAG}-dev\n")
+    assert result.stdout == (
+        "::error file=compose.yaml,line=6,col=3::services.web: is local; "
+        "remote would switch it: image ${DOCKER_REGISTRY}/web:"
+        "${IMAGE_TAG}-dev\n"
+    )
     assert "error:" not in result.stderr  # not said twice
 
 
@@ -124,8 +138,15 @@ def readme_block(after: str) -> str:
 def vim_pattern(errorformat: str) -> list[re.Pattern[str]]:
     """Vim's errorformat items as regular expressions (the few conversions the README uses)."""
     items = errorformat.split("=", 1)[1].strip().split(",")
-    conversions = {"%f": "(?P<file>.+?)", "%l": r"(?P<line>\d+)", "%c": r"(?P<column>\d+)",
-                   "%t": "(?P<type>.)", "%m": "(?P<message>.*)", r"\ ": " ", "%%": "%"}
+    conversions = {
+        "%f": "(?P<file>.+?)",
+        "%l": r"(?P<line>\d+)",
+        "%c": r"(?P<column>\d+)",
+        "%t": "(?P<type>.)",
+        "%m": "(?P<message>.*)",
+        r"\ ": " ",
+        "%%": "%",
+    }
     patterns = []
     for item in items:
         regex = re.escape(item)
@@ -143,8 +164,9 @@ DIAGNOSTICS = [
 
 
 @pytest.mark.parametrize("line, file, number, column", DIAGNOSTICS)
-def test_the_vim_errorformat_in_the_readme_matches_diagnostics(line: str, file: str,
-                                                              number: int, column: int) -> None:
+def test_the_vim_errorformat_in_the_readme_matches_diagnostics(
+    line: str, file: str, number: int, column: int
+) -> None:
     patterns = vim_pattern(readme_block("### Vim and Neovim").strip().splitlines()[0])
     found = next(match for pattern in patterns if (match := pattern.match(line)))
     assert (found["file"], int(found["line"]), int(found["column"])) == (file, number, column)
@@ -153,13 +175,20 @@ def test_the_vim_errorformat_in_the_readme_matches_diagnostics(line: str, file: 
 
 @pytest.mark.parametrize("line, file, number, column", DIAGNOSTICS)
 def test_the_jetbrains_output_filter_in_the_readme_matches_diagnostics(
-        line: str, file: str, number: int, column: int) -> None:
+    line: str, file: str, number: int, column: int
+) -> None:
     pattern = readme_block("### JetBrains IDEs").strip()  # a regular expression with macros
-    regex = pattern.replace("$FILE_PATH$", "(?P<file>.+?)") \
-        .replace("$LINE$", r"(?P<line>\d+)").replace("$COLUMN$", r"(?P<column>\d+)")
+    regex = (
+        pattern.replace("$FILE_PATH$", "(?P<file>.+?)")
+        .replace("$LINE$", r"(?P<line>\d+)")
+        .replace("$COLUMN$", r"(?P<column>\d+)")
+    )
     found = re.match(regex, line)
     assert found and (found["file"], int(found["line"]), int(found["column"])) == (
-        file, number, column)
+        file,
+        number,
+        column,
+    )
 
 
 # --- VS Code tasks -------------------------------------------------------------------------------
@@ -193,8 +222,7 @@ def test_vscode_tasks_go_to_the_repository_root_with_paths_from_there(tmp_path: 
     assert [i["options"] for i in tasks["inputs"]] == [["api", "web", "both", "ai"]]
 
 
-def test_vscode_tasks_keep_the_users_own_and_update_only_the_service_list(
-        tmp_path: Path) -> None:
+def test_vscode_tasks_keep_the_users_own_and_update_only_the_service_list(tmp_path: Path) -> None:
     compose = stack(tmp_path)
     (tmp_path / ".vscode").mkdir()
     tasks_file = tmp_path / ".vscode" / "tasks.json"
@@ -207,8 +235,9 @@ def test_vscode_tasks_keep_the_users_own_and_update_only_the_service_list(
     assert "nothing to do" in again.stderr and tasks_file.read_text() == first
     compose.write_text(STACK.replace("  ai:", "  cron:\n    image: busybox\n  ai:"))
     assert run(tmp_path, "editor", "vscode").exit_code == 0
-    changed = [line for line in tasks_file.read_text().splitlines()
-               if line not in first.splitlines()]
+    changed = [
+        line for line in tasks_file.read_text().splitlines() if line not in first.splitlines()
+    ]
     assert len(changed) == 1 and '"cron"' in changed[0]
 
 

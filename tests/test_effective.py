@@ -39,70 +39,102 @@ def compose_forms(tmp_path: Path, text: str) -> dict[str, Form]:
 
 
 READINGS = {
-    "reset build": ("services:\n  api:\n    image: a\n    build: !reset {}\n",
-                    {"api": Form.REMOTE}),
-    "reset image with a build": ("services:\n  api:\n    image: !reset null\n    build: .\n",
-                                 {"api": Form.LOCAL}),
-    "inherited image": ("services:\n  base:\n    image: a\n  api:\n    extends: base\n",
-                        {"base": Form.REMOTE, "api": Form.REMOTE}),
+    "reset build": (
+        "services:\n  api:\n    image: a\n    build: !reset {}\n",
+        {"api": Form.REMOTE},
+    ),
+    "reset image with a build": (
+        "services:\n  api:\n    image: !reset null\n    build: .\n",
+        {"api": Form.LOCAL},
+    ),
+    "inherited image": (
+        "services:\n  base:\n    image: a\n  api:\n    extends: base\n",
+        {"base": Form.REMOTE, "api": Form.REMOTE},
+    ),
     "own build over an inherited image": (
         "services:\n  base:\n    image: a\n  api:\n    extends: base\n    build: .\n",
-        {"base": Form.REMOTE, "api": Form.HYBRID}),
+        {"base": Form.REMOTE, "api": Form.HYBRID},
+    ),
     "reset over an inherited image": (
         "services:\n  base:\n    image: a\n  api:\n    extends: {service: base}\n"
         "    build: .\n    image: !reset null\n",
-        {"base": Form.REMOTE, "api": Form.LOCAL}),
-    "extends twice": ("services:\n  a:\n    build: .\n  b:\n    extends: a\n"
-                      "  c:\n    extends: b\n    image: x\n",
-                      {"a": Form.LOCAL, "b": Form.LOCAL, "c": Form.HYBRID}),
-    "pull_policy build": ("services:\n  api:\n    image: a\n    build: .\n    pull_policy: build\n",
-                          {"api": Form.LOCAL}),
-    "pull_policy always": ("services:\n  api:\n    image: a\n    build: .\n"
-                           "    pull_policy: always\n", {"api": Form.HYBRID}),
-    "merged image, own reset": ("x-d: &d\n  image: a\nservices:\n  api:\n    <<: *d\n"
-                                "    image: !reset null\n", {"api": Form.REMOTE}),
-    "provider": ("services:\n  ai:\n    provider:\n      type: model\n      options:\n"
-                 "        model: x\n", {"ai": Form.PROVIDER}),
+        {"base": Form.REMOTE, "api": Form.LOCAL},
+    ),
+    "extends twice": (
+        "services:\n  a:\n    build: .\n  b:\n    extends: a\n  c:\n    extends: b\n    image: x\n",
+        {"a": Form.LOCAL, "b": Form.LOCAL, "c": Form.HYBRID},
+    ),
+    "pull_policy build": (
+        "services:\n  api:\n    image: a\n    build: .\n    pull_policy: build\n",
+        {"api": Form.LOCAL},
+    ),
+    "pull_policy always": (
+        "services:\n  api:\n    image: a\n    build: .\n    pull_policy: always\n",
+        {"api": Form.HYBRID},
+    ),
+    "merged image, own reset": (
+        "x-d: &d\n  image: a\nservices:\n  api:\n    <<: *d\n    image: !reset null\n",
+        {"api": Form.REMOTE},
+    ),
+    "provider": (
+        "services:\n  ai:\n    provider:\n      type: model\n      options:\n        model: x\n",
+        {"ai": Form.PROVIDER},
+    ),
 }
 
 
 @pytest.mark.parametrize("text, forms", READINGS.values(), ids=READINGS.keys())
-def test_the_model_reads_each_form_as_compose_does(tmp_path: Path, text: str,
-                                                   forms: dict[str, Form]) -> None:
+def test_the_model_reads_each_form_as_compose_does(
+    tmp_path: Path, text: str, forms: dict[str, Form]
+) -> None:
     read = model(text)
     assert {name: service.form for name, service in read.services.items()} == forms
     assert compose_forms(tmp_path, text) == forms
 
 
 def test_origins_say_where_the_form_comes_from() -> None:
-    read = model("x-d: &d\n  build: .\nservices:\n  base:\n    image: a\n"
-                 "  api:\n    <<: *d\n    extends: base\n    pull_policy: build\n").services
-    assert read["api"].origins == {"image": Origin.EXTENDS, "build": Origin.MERGED,
-                                   "pull_policy": Origin.OWN}
+    read = model(
+        "x-d: &d\n  build: .\nservices:\n  base:\n    image: a\n"
+        "  api:\n    <<: *d\n    extends: base\n    pull_policy: build\n"
+    ).services
+    assert read["api"].origins == {
+        "image": Origin.EXTENDS,
+        "build": Origin.MERGED,
+        "pull_policy": Origin.OWN,
+    }
     assert read["api"].inherited == frozenset({"image"})
     assert read["api"].bases == ("base",)
 
 
 def test_extends_merges_mappings_and_the_own_keys_win() -> None:
-    read = model("services:\n  base:\n    build: ./b\n    environment: {A: '1', B: '2'}\n"
-                 "  api:\n    extends: base\n    build: {target: dev}\n"
-                 "    environment: {B: '3'}\n").services["api"]
+    read = model(
+        "services:\n  base:\n    build: ./b\n    environment: {A: '1', B: '2'}\n"
+        "  api:\n    extends: base\n    build: {target: dev}\n"
+        "    environment: {B: '3'}\n"
+    ).services["api"]
     assert read.data["build"] == {"context": "./b", "target": "dev"}
     assert read.data["environment"] == {"A": "1", "B": "3"}
     assert "extends" not in read.data
 
 
 def test_override_replaces_what_extends_gives() -> None:
-    read = model("services:\n  base:\n    build: {context: ./b, target: prod}\n"
-                 "  api:\n    extends: base\n    build: !override {context: ./a}\n")
+    read = model(
+        "services:\n  base:\n    build: {context: ./b, target: prod}\n"
+        "  api:\n    extends: base\n    build: !override {context: ./a}\n"
+    )
     assert read.services["api"].data["build"] == {"context": "./a"}
 
 
-@pytest.mark.parametrize("text, why", [
-    ("services:\n  a:\n    extends: b\n    image: x\n  b:\n    extends: a\n",
-     "cycle (a -> b -> a)"),
-    ("services:\n  a:\n    extends: {file: other.yaml, service: b}\n", "another file"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        (
+            "services:\n  a:\n    extends: b\n    image: x\n  b:\n    extends: a\n",
+            "cycle (a -> b -> a)",
+        ),
+        ("services:\n  a:\n    extends: {file: other.yaml, service: b}\n", "another file"),
+    ],
+)
 def test_a_reading_one_file_cannot_give_is_said_why(text: str, why: str) -> None:
     unresolved = model(text).services["a"].unresolved
     assert unresolved is not None and why in unresolved
@@ -119,33 +151,59 @@ def test_extended_by_lists_every_service_that_extends_another() -> None:
 REFUSALS = {
     "a base others extend": (
         "services:\n  base:\n    image: ${DOCKER_REGISTRY}/base:${IMAGE_TAG}-dev\n"
-        "  api:\n    extends: base\n", ["local", "base"], 2, "api extends it"),
+        "  api:\n    extends: base\n",
+        ["local", "base"],
+        2,
+        "api extends it",
+    ),
     "a reset build with nothing to inherit": (
         "services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        "    build: !reset {}\n", ["local", "api"], 2, "tagged !reset"),
+        "    build: !reset {}\n",
+        ["local", "api"],
+        2,
+        "tagged !reset",
+    ),
     "a base in another file": (
         "services:\n  api:\n    extends: {file: base.yaml, service: base}\n    image: x\n",
-        ["local", "api"], 2, "another file"),
+        ["local", "api"],
+        2,
+        "another file",
+    ),
     "a provider service": (
         "services:\n  ai:\n    provider: {type: model, options: {model: x}}\n",
-        ["local", "ai"], 2, "provider"),
+        ["local", "ai"],
+        2,
+        "provider",
+    ),
     "an image through a merge, own build": (
         "x-i: &i\n  image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\nservices:\n  api:\n"
-        "    <<: *i\n    build: ./api\n", ["local", "api"], 4, "through a '<<' merge"),
+        "    <<: *i\n    build: ./api\n",
+        ["local", "api"],
+        4,
+        "through a '<<' merge",
+    ),
     "an anchor in the build another service uses": (
         "services:\n  api:\n    x-composeswap-image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
         "    build:\n      context: ./api\n      args: &args {A: '1'}\n"
-        "  web:\n    build: {context: ./web, args: *args}\n", ["remote", "api"], 4,
-        "defines the anchor &args"),
+        "  web:\n    build: {context: ./web, args: *args}\n",
+        ["remote", "api"],
+        4,
+        "defines the anchor &args",
+    ),
     "a build pause left by an older version, with its own image": (
         "services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        "    x-composeswap-paused-build: ./api\n", ["local", "api"], 2, "paused 'build'"),
+        "    x-composeswap-paused-build: ./api\n",
+        ["local", "api"],
+        2,
+        "paused 'build'",
+    ),
 }
 
 
 @pytest.mark.parametrize("text, args, line, words", REFUSALS.values(), ids=REFUSALS.keys())
 def test_what_cannot_switch_exactly_is_refused_at_the_service(
-        tmp_path: Path, text: str, args: list[str], line: int, words: str) -> None:
+    tmp_path: Path, text: str, args: list[str], line: int, words: str
+) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
     for folder in ("api", "base", "web", "ai"):
@@ -159,8 +217,10 @@ def test_what_cannot_switch_exactly_is_refused_at_the_service(
 
 
 def test_a_merged_build_under_an_own_image_switches_to_local(tmp_path: Path) -> None:
-    text = ("x-b: &b\n  build: ./api\nservices:\n  api:\n    <<: *b\n"
-            "    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n")
+    text = (
+        "x-b: &b\n  build: ./api\nservices:\n  api:\n    <<: *b\n"
+        "    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    )
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
     assert run(tmp_path, "remote", "api").exit_code == 0  # image and build: already remote
@@ -174,8 +234,10 @@ def test_a_merged_build_under_an_own_image_switches_to_local(tmp_path: Path) -> 
 
 
 def test_a_third_party_image_with_a_dev_tag_is_left_alone(tmp_path: Path) -> None:
-    text = ("services:\n  python:\n    image: cgr.dev/chainguard/python:latest-dev\n"
-            "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n")
+    text = (
+        "services:\n  python:\n    image: cgr.dev/chainguard/python:latest-dev\n"
+        "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    )
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
     source_folder(tmp_path / "api")  # no ./python: a run that touched it would be refused
@@ -186,20 +248,27 @@ def test_a_third_party_image_with_a_dev_tag_is_left_alone(tmp_path: Path) -> Non
 
 
 STARTS = {
-    "saved build": ("services:\n  api:\n    build:\n      context: ./api\n      args: {A: '1'}\n",
-                    "remote"),
+    "saved build": (
+        "services:\n  api:\n    build:\n      context: ./api\n      args: {A: '1'}\n",
+        "remote",
+    ),
     "inherited image": ("services:\n  base:\n    image: b\n  api:\n    extends: base\n", "local"),
-    "hybrid": ("services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-               "    build: ./api\n", "local"),
+    "hybrid": (
+        "services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n    build: ./api\n",
+        "local",
+    ),
     "own build over an inherited image": (
         "services:\n  base:\n    image: b\n  api:\n    extends: base\n"
-        "    build:\n      context: ./api\n      target: dev\n", "local"),
+        "    build:\n      context: ./api\n      target: dev\n",
+        "local",
+    ),
 }
 
 
 @pytest.mark.parametrize("text, first", STARTS.values(), ids=STARTS.keys())
-def test_two_identical_round_trips_write_the_same_files(tmp_path: Path, text: str,
-                                                        first: str) -> None:
+def test_two_identical_round_trips_write_the_same_files(
+    tmp_path: Path, text: str, first: str
+) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_text(text)
     source_folder(tmp_path / "api")
@@ -232,30 +301,35 @@ def whole_proofs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 WHOLE = {
     "an anchor in the switched lines": (
         "x-c: &c ./web\nservices:\n  api:\n    build:\n      context: &c ./api\n"
-        "      target: dev\n  web:\n    build:\n      context: *c\n"),
+        "      target: dev\n  web:\n    build:\n      context: *c\n"
+    ),
     "a service that extends another": (
         "services:\n  base:\n    image: b\n  api:\n    extends: base\n"
-        "    build: {context: ./api, target: dev}\n    image: !reset null\n"),
-    "a merge": ("x-r: &r\n  restart: always\nservices:\n  api:\n    <<: *r\n"
-                "    build: {context: ./api, target: dev}\n"),
+        "    build: {context: ./api, target: dev}\n    image: !reset null\n"
+    ),
+    "a merge": (
+        "x-r: &r\n  restart: always\nservices:\n  api:\n    <<: *r\n"
+        "    build: {context: ./api, target: dev}\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("text", WHOLE.values(), ids=WHOLE.keys())
 def test_the_whole_text_is_proven_when_the_lines_do_not_stand_alone(
-        tmp_path: Path, text: str, whole_proofs: list[str]) -> None:
+    tmp_path: Path, text: str, whole_proofs: list[str]
+) -> None:
     (tmp_path / "compose.yaml").write_text(text)
     result = run(tmp_path, "remote", "api")
     assert result.exit_code == 0, result.stderr
     assert whole_proofs == ["api"]
 
 
-def test_lines_that_stand_alone_are_proven_alone(tmp_path: Path,
-                                                 whole_proofs: list[str]) -> None:
+def test_lines_that_stand_alone_are_proven_alone(tmp_path: Path, whole_proofs: list[str]) -> None:
     (tmp_path / "compose.yaml").write_text(
         "x-c: &c ./web\nservices:\n  api:\n    build: {context: ./api, target: dev}\n"
         "  web:\n    build:\n      context: *c\n    environment:\n      LOG_LEVEL: debug\n"
-        "      DATABASE_URL: postgres://db/web\n  db:\n    image: postgres:16\n")
+        "      DATABASE_URL: postgres://db/web\n  db:\n    image: postgres:16\n"
+    )
     assert run(tmp_path, "remote", "api").exit_code == 0
     assert whole_proofs == []
 
@@ -263,8 +337,10 @@ def test_lines_that_stand_alone_are_proven_alone(tmp_path: Path,
 def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> None:
     """Renaming an anchored key away keeps the alias working; deleting it would not, and the
     proof of the whole text says which service would change."""
-    text = ("x-c: &c ./web\nservices:\n  api:\n    build:\n      context: &c ./api\n"
-            "      target: dev\n  web:\n    build:\n      context: *c\n")
+    text = (
+        "x-c: &c ./web\nservices:\n  api:\n    build:\n      context: &c ./api\n"
+        "      target: dev\n  web:\n    build:\n      context: *c\n"
+    )
     document = yamlsource.parse(Source.from_text(text), "compose.yaml")
     sources = Sources((Layer(document, str(tmp_path), 0),), {})
     read = effective.read(sources)
@@ -277,17 +353,29 @@ def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> Non
 # --- validation reads services through the model ------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
-     ["compose.yaml:2:3: error: services.a: cannot be read: its extends form a cycle",
-      "compose.yaml:4:3: error: services.b: cannot be read: its extends form a cycle"]),
-    ("services:\n  api:\n    image: !reset null\n",
-     ["compose.yaml:2:3: error: services.api: has neither 'image' nor 'build'"]),
-    ("services:\n  base:\n    build: .\n  api:\n    extends: base\n    build: !reset {}\n",
-     ["compose.yaml:4:3: error: services.api: has neither 'image' nor 'build'"]),
-])
-def test_validate_judges_each_service_as_compose_reads_it(tmp_path: Path, text: str,
-                                                          expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+            [
+                "compose.yaml:2:3: error: services.a: cannot be read: its extends form a cycle",
+                "compose.yaml:4:3: error: services.b: cannot be read: its extends form a cycle",
+            ],
+        ),
+        (
+            "services:\n  api:\n    image: !reset null\n",
+            ["compose.yaml:2:3: error: services.api: has neither 'image' nor 'build'"],
+        ),
+        (
+            "services:\n  base:\n    build: .\n  api:\n    extends: base\n    build: !reset {}\n",
+            ["compose.yaml:4:3: error: services.api: has neither 'image' nor 'build'"],
+        ),
+    ],
+)
+def test_validate_judges_each_service_as_compose_reads_it(
+    tmp_path: Path, text: str, expected: list[str]
+) -> None:
     (tmp_path / "compose.yaml").write_text(text)
     result = run(tmp_path, "validate")
     assert result.exit_code == 2
@@ -298,6 +386,7 @@ def test_validate_judges_each_service_as_compose_reads_it(tmp_path: Path, text: 
 
 def test_validate_accepts_a_build_inherited_through_extends(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text(
-        "services:\n  base:\n    build: .\n  api:\n    extends: base\n    image: !reset null\n")
+        "services:\n  base:\n    build: .\n  api:\n    extends: base\n    image: !reset null\n"
+    )
     assert run(tmp_path, "validate").exit_code == 0
     assert compose_config(tmp_path / "compose.yaml", "-q").returncode == 0

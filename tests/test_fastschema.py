@@ -41,6 +41,8 @@ from tests.helpers import CORPUS, FIXTURES, ROOT
 
 SCHEMAS = (COMPOSE_SCHEMA, CONFIG_SCHEMA)
 CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))
+
+
 def _load(file: Path) -> object:
     """A fixture as the plain YAML value composeswap validates; None when it does not parse."""
     try:
@@ -90,16 +92,23 @@ def test_every_fixture_gets_the_answer_jsonschema_gives(file: Path) -> None:
 
 
 def test_invalid_fixtures_are_rejected_by_the_fast_check_too() -> None:
-    rejected = [file.name for file in sorted((FIXTURES / "invalid").glob("*.yaml"))
-                if _load(file) is not None
-                and not fastschema.is_valid(COMPOSE_SCHEMA, _as_json(_load(file)))]
+    rejected = [
+        file.name
+        for file in sorted((FIXTURES / "invalid").glob("*.yaml"))
+        if _load(file) is not None
+        and not fastschema.is_valid(COMPOSE_SCHEMA, _as_json(_load(file)))
+    ]
     assert "imgae-typo.yaml" in rejected and "build-targt-typo.yaml" in rejected
 
 
 def test_a_large_generated_document_is_valid() -> None:
     services: dict[str, Any] = {
-        f"svc{n}": {"image": f"${{DOCKER_REGISTRY}}/svc{n}:${{IMAGE_TAG}}-dev",
-                    "ports": ["8000:80"], "environment": {"A": "b"}, "depends_on": ["db"]}
+        f"svc{n}": {
+            "image": f"${{DOCKER_REGISTRY}}/svc{n}:${{IMAGE_TAG}}-dev",
+            "ports": ["8000:80"],
+            "environment": {"A": "b"},
+            "depends_on": ["db"],
+        }
         for n in range(1000)
     }
     services["db"] = {"image": "postgres:16"}
@@ -136,10 +145,27 @@ def _enum_values(schema: object) -> Iterator[object]:
 _NAMES = sorted({*_property_names(load_schema(COMPOSE_SCHEMA)), "x-composeswap", "x-foo"})
 _KEYS = st.sampled_from(_NAMES) | st.sampled_from(["", "1", "my service", "imgae", "contxt"])
 _SCALARS = (
-    st.none() | st.booleans() | st.sampled_from([0, 1, -1, 100, 1001, 4294967296, 2**70])
+    st.none()
+    | st.booleans()
+    | st.sampled_from([0, 1, -1, 100, 1001, 4294967296, 2**70])
     | st.sampled_from([1.0, 0.5, -0.0, 1e300, float("inf"), float("nan")])
-    | st.sampled_from(["", "a", "8000:80", "80", "1.5", "host", "sometimes", "./{service}",
-                       "{servce}", "${IMAGE_TAG}", "weekly", "every_2h", "-bad"])
+    | st.sampled_from(
+        [
+            "",
+            "a",
+            "8000:80",
+            "80",
+            "1.5",
+            "host",
+            "sometimes",
+            "./{service}",
+            "{servce}",
+            "${IMAGE_TAG}",
+            "weekly",
+            "every_2h",
+            "-bad",
+        ]
+    )
     | st.sampled_from([str(value) for value in _enum_values(load_schema(COMPOSE_SCHEMA))])
     | st.just(datetime.date(2024, 1, 31))
 )
@@ -236,29 +262,73 @@ def test_a_made_up_document_gets_the_answer_jsonschema_gives(
 # ---------------------------------------------------------------------------------------------
 # Each keyword on its own, against jsonschema, with the values where Python and JSON disagree
 
-_TRICKY_SCALARS = st.sampled_from([
-    None, True, False, 0, 1, -1, 2, 1.0, 0.0, -0.0, 1.5, 100, 101, 2**64, float("nan"),
-    float("inf"), "", "a", "aa", "aaa", "é", "😀😀", "x-a", "b", "A",
-    datetime.date(2024, 1, 31),
-])
+_TRICKY_SCALARS = st.sampled_from(
+    [
+        None,
+        True,
+        False,
+        0,
+        1,
+        -1,
+        2,
+        1.0,
+        0.0,
+        -0.0,
+        1.5,
+        100,
+        101,
+        2**64,
+        float("nan"),
+        float("inf"),
+        "",
+        "a",
+        "aa",
+        "aaa",
+        "é",
+        "😀😀",
+        "x-a",
+        "b",
+        "A",
+        datetime.date(2024, 1, 31),
+    ]
+)
 _TRICKY = st.recursive(
     _TRICKY_SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["a", "b", "c", "x-a", "ab", ""]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "c", "x-a", "ab", ""]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _EXACT_SCHEMAS: list[dict[str, Any]] = [
-    {"type": "integer"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
-    {"type": ["string", "null"]}, {"type": "object"}, {"type": ["array", "integer"]},
-    {"enum": ["a", 1, None, True, [1], {"a": 1}]}, {"enum": ["a", "b"]}, {"const": 1},
-    {"const": [1, {"a": True}]}, {"uniqueItems": True}, {"uniqueItems": False},
-    {"minimum": 0, "maximum": 100}, {"exclusiveMinimum": 0, "exclusiveMaximum": 1.5},
-    {"minLength": 2, "maxLength": 2}, {"pattern": "^a+$"}, {"pattern": "a"},
-    {"minItems": 1, "maxItems": 2}, {"minProperties": 1, "maxProperties": 2},
-    {"required": ["a", "b"]}, {"format": "email", "type": "string"},
-    {"properties": {"a": {"type": "string"}}, "patternProperties": {"^x-": {}, "b": {"type":
-     "integer"}}, "additionalProperties": False},
+    {"type": "integer"},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "null"},
+    {"type": ["string", "null"]},
+    {"type": "object"},
+    {"type": ["array", "integer"]},
+    {"enum": ["a", 1, None, True, [1], {"a": 1}]},
+    {"enum": ["a", "b"]},
+    {"const": 1},
+    {"const": [1, {"a": True}]},
+    {"uniqueItems": True},
+    {"uniqueItems": False},
+    {"minimum": 0, "maximum": 100},
+    {"exclusiveMinimum": 0, "exclusiveMaximum": 1.5},
+    {"minLength": 2, "maxLength": 2},
+    {"pattern": "^a+$"},
+    {"pattern": "a"},
+    {"minItems": 1, "maxItems": 2},
+    {"minProperties": 1, "maxProperties": 2},
+    {"required": ["a", "b"]},
+    {"format": "email", "type": "string"},
+    {
+        "properties": {"a": {"type": "string"}},
+        "patternProperties": {"^x-": {}, "b": {"type": "integer"}},
+        "additionalProperties": False,
+    },
     {"additionalProperties": {"type": "integer"}, "properties": {"a": True}},
     {"oneOf": [{"type": "integer"}, {"type": "number"}]},
     {"oneOf": [{"minimum": 1}, {"type": "string"}, {"required": ["a"]}]},
@@ -266,25 +336,49 @@ _EXACT_SCHEMAS: list[dict[str, Any]] = [
     {"allOf": [{"type": "array"}, {"items": {"type": ["string", "integer"]}}]},
     {"items": {"type": "string"}, "uniqueItems": True},
     {"items": False},
-    {"title": "t", "description": "d", "$comment": "c", "default": 1, "examples": [2],
-     "deprecated": True, "readOnly": True, "writeOnly": True, "definitions": {"a": False}},
-    {"$defs": {"list": {"type": "array", "items": {"$ref": "#/$defs/list"}}},
-     "$ref": "#/$defs/list"},
-    {"properties": {"a": {}}, "allOf": [{"properties": {"b": {"type": "integer"}}},
-     {"$ref": "#/$defs/c"}], "$defs": {"c": {"patternProperties": {"^x-": {}}}},
-     "unevaluatedProperties": False},
+    {
+        "title": "t",
+        "description": "d",
+        "$comment": "c",
+        "default": 1,
+        "examples": [2],
+        "deprecated": True,
+        "readOnly": True,
+        "writeOnly": True,
+        "definitions": {"a": False},
+    },
+    {
+        "$defs": {"list": {"type": "array", "items": {"$ref": "#/$defs/list"}}},
+        "$ref": "#/$defs/list",
+    },
+    {
+        "properties": {"a": {}},
+        "allOf": [{"properties": {"b": {"type": "integer"}}}, {"$ref": "#/$defs/c"}],
+        "$defs": {"c": {"patternProperties": {"^x-": {}}}},
+        "unevaluatedProperties": False,
+    },
     {"properties": {"a": {}}, "unevaluatedProperties": {"type": "integer"}},
     {"allOf": [{"additionalProperties": {"type": "string"}}], "unevaluatedProperties": False},
-    {"allOf": [{"properties": {"a": {}}, "unevaluatedProperties": False}],
-     "unevaluatedProperties": False, "properties": {"b": {}}},
+    {
+        "allOf": [{"properties": {"a": {}}, "unevaluatedProperties": False}],
+        "unevaluatedProperties": False,
+        "properties": {"b": {}},
+    },
 ]
 # unevaluatedProperties that jsonschema works out per value: the fast check may reject more.
 _APPROXIMATE_SCHEMAS: list[dict[str, Any]] = [
-    {"anyOf": [{"properties": {"a": {"type": "integer"}}}, {"required": ["b"]}],
-     "properties": {"c": {}}, "unevaluatedProperties": False},
+    {
+        "anyOf": [{"properties": {"a": {"type": "integer"}}}, {"required": ["b"]}],
+        "properties": {"c": {}},
+        "unevaluatedProperties": False,
+    },
     # Rejecting the second branch wrongly would leave one match where jsonschema sees two.
-    {"oneOf": [{"type": "object"},
-               {"oneOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False}]},
+    {
+        "oneOf": [
+            {"type": "object"},
+            {"oneOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False},
+        ]
+    },
 ]
 
 
@@ -308,10 +402,16 @@ def test_an_approximation_only_ever_rejects_more(schema: dict[str, Any], instanc
     assert slow or not compile_schema(schema)(instance)
 
 
-@pytest.mark.parametrize(("instance", "expected"), [
-    ({"c": 1}, True), ({"c": 1, "a": 1}, False),  # valid, but `a` is evaluated only in anyOf
-])
-def test_keys_from_an_any_of_branch_are_left_to_jsonschema(instance: object, expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("instance", "expected"),
+    [
+        ({"c": 1}, True),
+        ({"c": 1, "a": 1}, False),  # valid, but `a` is evaluated only in anyOf
+    ],
+)
+def test_keys_from_an_any_of_branch_are_left_to_jsonschema(
+    instance: object, expected: bool
+) -> None:
     assert compile_schema(_APPROXIMATE_SCHEMAS[0])(instance) is expected
 
 
@@ -321,23 +421,27 @@ def test_an_approximate_one_of_branch_is_not_trusted() -> None:
     assert not compile_schema(schema)({"a": 1})
 
 
-@pytest.mark.parametrize(("schema", "instance", "expected"), [
-    ({"type": "integer"}, 1.0, True),
-    ({"type": "integer"}, True, False),
-    ({"type": "number"}, False, False),
-    ({"uniqueItems": True}, [1, True], True),
-    ({"uniqueItems": True}, [1, 1.0], False),
-    ({"uniqueItems": True}, [{"a": [0]}, {"a": [0.0]}], False),
-    ({"enum": [1]}, True, False),
-    ({"enum": [1]}, 1.0, True),
-    ({"maxLength": 1}, "😀", True),
-    ({"pattern": "[a-z]+"}, "-ab", True),  # searched for, not matched at the start
-    ({"type": "string"}, datetime.date(2024, 1, 31), False),
-    ({"patternProperties": {"^x": {}}}, {1: "a"}, False),  # not JSON: left to jsonschema
-    ({"properties": {"a": {}}}, {1: "a"}, True),  # properties never look at other keys
-])
-def test_python_and_json_differences(schema: dict[str, Any], instance: object,
-                                     expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("schema", "instance", "expected"),
+    [
+        ({"type": "integer"}, 1.0, True),
+        ({"type": "integer"}, True, False),
+        ({"type": "number"}, False, False),
+        ({"uniqueItems": True}, [1, True], True),
+        ({"uniqueItems": True}, [1, 1.0], False),
+        ({"uniqueItems": True}, [{"a": [0]}, {"a": [0.0]}], False),
+        ({"enum": [1]}, True, False),
+        ({"enum": [1]}, 1.0, True),
+        ({"maxLength": 1}, "😀", True),
+        ({"pattern": "[a-z]+"}, "-ab", True),  # searched for, not matched at the start
+        ({"type": "string"}, datetime.date(2024, 1, 31), False),
+        ({"patternProperties": {"^x": {}}}, {1: "a"}, False),  # not JSON: left to jsonschema
+        ({"properties": {"a": {}}}, {1: "a"}, True),  # properties never look at other keys
+    ],
+)
+def test_python_and_json_differences(
+    schema: dict[str, Any], instance: object, expected: bool
+) -> None:
     assert compile_schema(schema)(instance) is expected
 
 
@@ -463,19 +567,22 @@ def test_every_subschema_compiles(name: str) -> None:
         compiler.compile(subschema)(None)
 
 
-@pytest.mark.parametrize("schema", [
-    {"not": {"$ref": "#/$defs/missing"}},
-    {"prefixItems": {"type": "string"}},
-    {"items": [{"type": "string"}]},
-    {"$defs": {"a": {"$id": "other.json"}}},
-    {"$schema": "http://json-schema.org/draft-07/schema#"},
-    {"$ref": "other.json#/$defs/a"},
-    {"$ref": "#/$defs/missing"},
-    {"type": "strnig"},
-    {"pattern": "("},
-    {"properties": {"a": 1}},
-    {"minLength": -1},
-])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"$ref": "#/$defs/missing"}},
+        {"prefixItems": {"type": "string"}},
+        {"items": [{"type": "string"}]},
+        {"$defs": {"a": {"$id": "other.json"}}},
+        {"$schema": "http://json-schema.org/draft-07/schema#"},
+        {"$ref": "other.json#/$defs/a"},
+        {"$ref": "#/$defs/missing"},
+        {"type": "strnig"},
+        {"pattern": "("},
+        {"properties": {"a": 1}},
+        {"minLength": -1},
+    ],
+)
 def test_anything_unsupported_fails_at_compile_time(schema: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedSchema):
         compile_schema(schema)
@@ -486,8 +593,14 @@ def test_anything_unsupported_fails_at_compile_time(schema: dict[str, Any]) -> N
 
 
 def _run_python(code: str, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *options, "-c", code], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60, check=True)
+    return subprocess.run(
+        [sys.executable, *options, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
 
 
 def test_importing_the_fast_check_does_not_import_jsonschema() -> None:
@@ -497,13 +610,14 @@ def test_importing_the_fast_check_does_not_import_jsonschema() -> None:
 
 
 def test_checking_a_document_does_not_import_jsonschema() -> None:
-    code = ("import sys; from composeswap import fastschema\n"
-            "assert fastschema.is_valid('compose-spec.json', {'services': {'a': {'image': 'x'}}})\n"
-            "assert fastschema.is_valid('composeswap.json', {'services': {}})\n"
-            "print(sorted(name for name in sys.modules if 'jsonschema' in name))")
+    code = (
+        "import sys; from composeswap import fastschema\n"
+        "assert fastschema.is_valid('compose-spec.json', {'services': {'a': {'image': 'x'}}})\n"
+        "assert fastschema.is_valid('composeswap.json', {'services': {}})\n"
+        "print(sorted(name for name in sys.modules if 'jsonschema' in name))"
+    )
     assert _run_python(code).stdout.strip() == "[]"
 
 
 def test_each_schema_is_compiled_once() -> None:
     assert fastschema._compiled(COMPOSE_SCHEMA) is fastschema._compiled(COMPOSE_SCHEMA)
-

@@ -1,4 +1,5 @@
-"""Finding, reading and writing the compose file: which file, which bytes, and what is left on disk."""
+"""Finding, reading and writing the compose file: which file, which bytes, and what is left on
+disk."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from tests.helpers import Result, run, source_folder
 REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 OTHER_WRITER = b"services:\n  api:\n    image: someone/else:1\n"
-NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")  # Compose's order
+NAMES = (
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+)  # Compose's order
 NOBODY = 65534
 
 
@@ -45,9 +51,18 @@ def failed_cleanly(result: Result) -> None:
 # --- which file ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("present", [
-    NAMES, NAMES[1:], NAMES[2:], NAMES[3:], (NAMES[1], NAMES[2]), (NAMES[0], NAMES[3]),
-], ids=lambda names: "+".join(names))
+@pytest.mark.parametrize(
+    "present",
+    [
+        NAMES,
+        NAMES[1:],
+        NAMES[2:],
+        NAMES[3:],
+        (NAMES[1], NAMES[2]),
+        (NAMES[0], NAMES[3]),
+    ],
+    ids=lambda names: "+".join(names),
+)
 def test_the_first_compose_name_present_is_used(tmp_path: Path, present: tuple[str, ...]) -> None:
     for name in present:
         project(tmp_path, REMOTE_API, name)
@@ -113,13 +128,16 @@ def test_directory_given_with_f(tmp_path: Path) -> None:
     assert listing(tmp_path / "stack") == set()
 
 
-@pytest.mark.parametrize("text, position", [
-    (b"services:\n  api:\n    image: caf\xe9-dev\n", "3:15"),
-    (b"# r\xe9sum\xe9\nservices:\n  api:\n    image: a\n", "1:4"),
-    (b"\xff\xfes\x00e\x00r\x00", "1:1"),
-], ids=["latin-1 value", "latin-1 comment", "utf-16"])
-def test_not_utf8_is_reported_with_its_position(tmp_path: Path, text: bytes,
-                                                 position: str) -> None:
+@pytest.mark.parametrize(
+    "text, position",
+    [
+        (b"services:\n  api:\n    image: caf\xe9-dev\n", "3:15"),
+        (b"# r\xe9sum\xe9\nservices:\n  api:\n    image: a\n", "1:4"),
+        (b"\xff\xfes\x00e\x00r\x00", "1:1"),
+    ],
+    ids=["latin-1 value", "latin-1 comment", "utf-16"],
+)
+def test_not_utf8_is_reported_with_its_position(tmp_path: Path, text: bytes, position: str) -> None:
     compose = project(tmp_path, text)
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -136,10 +154,16 @@ def identity(path: Path) -> tuple[int, int, int]:
     return info.st_ino, info.st_mtime_ns, info.st_size
 
 
-@pytest.mark.parametrize("args", [
-    ["local"], ["local", "api"], ["local", "--check"],
-    ["local", "--dry-run"], ["local", "--diff"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["local"],
+        ["local", "api"],
+        ["local", "--check"],
+        ["local", "--dry-run"],
+        ["local", "--diff"],
+    ],
+)
 def test_nothing_is_written_without_a_change(tmp_path: Path, args: list[str]) -> None:
     compose = project(tmp_path, LOCAL_API)
     os.utime(compose, ns=(1_000_000_000, 1_000_000_000))
@@ -163,8 +187,9 @@ def test_modes_that_write_nothing_leave_the_file_untouched(tmp_path: Path, flag:
 # --- writing atomically -------------------------------------------------------------------------
 
 
-def test_write_renames_a_temp_file_from_the_same_folder(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_renames_a_temp_file_from_the_same_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     renames: list[tuple[Path, Path, bytes]] = []
     real_replace = os.replace
@@ -186,8 +211,17 @@ def test_write_renames_a_temp_file_from_the_same_folder(tmp_path: Path,
 
 def test_no_temp_file_is_left_after_many_runs(tmp_path: Path) -> None:
     compose = project(tmp_path, REMOTE_API)
-    for args in (["local"], ["local"], ["remote"], ["remote", "--diff"], ["local", "--check"],
-                 ["local", "nope"], ["local", "--dry-run"], ["local"], ["remote"]):
+    for args in (
+        ["local"],
+        ["local"],
+        ["remote"],
+        ["remote", "--diff"],
+        ["local", "--check"],
+        ["local", "nope"],
+        ["local", "--dry-run"],
+        ["local"],
+        ["remote"],
+    ):
         run(tmp_path, *args)
     assert listing(tmp_path) == {"api", "compose.yaml"}
     assert compose.read_bytes() == REMOTE_API
@@ -198,8 +232,12 @@ def test_a_write_removes_its_own_stale_temps_and_nothing_else(tmp_path: Path) ->
     project(tmp_path, REMOTE_API)
     suffix = composeswap.files.TEMP_SUFFIX
     stale = f".compose.yaml.k1ll3d{suffix}"
-    kept = {f".other.yaml.k1ll3d{suffix}", ".compose.yaml.bak", f"compose.yaml.x{suffix}",
-            f".compose.yaml{suffix}"}
+    kept = {
+        f".other.yaml.k1ll3d{suffix}",
+        ".compose.yaml.bak",
+        f"compose.yaml.x{suffix}",
+        f".compose.yaml{suffix}",
+    }
     for name in {stale, *kept}:
         (tmp_path / name).write_text("left over\n")
     assert run(tmp_path, "local").exit_code == 0
@@ -267,8 +305,9 @@ def other_writer_during(monkeypatch: pytest.MonkeyPatch, action: Callable[[], ob
     monkeypatch.setattr(composeswap.render, "apply", apply)
 
 
-def test_a_change_made_meanwhile_is_kept_and_refused(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_change_made_meanwhile_is_kept_and_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     other_writer_during(monkeypatch, lambda: compose.write_bytes(OTHER_WRITER))
     result = run(tmp_path, "local")
@@ -278,8 +317,9 @@ def test_a_change_made_meanwhile_is_kept_and_refused(tmp_path: Path,
     assert listing(tmp_path) == {"api", "compose.yaml"}
 
 
-def test_a_change_right_after_reading_is_refused(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_change_right_after_reading_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     real_read = composeswap.files.read
 
@@ -296,8 +336,9 @@ def test_a_change_right_after_reading_is_refused(tmp_path: Path,
     assert listing(tmp_path) == {"api", "compose.yaml"}
 
 
-def test_a_same_size_change_made_meanwhile_is_refused(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_same_size_change_made_meanwhile_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     edited = REMOTE_API.replace(b"-dev", b"-dex")
     mtime = compose.stat().st_mtime_ns
@@ -312,8 +353,9 @@ def test_a_same_size_change_made_meanwhile_is_refused(tmp_path: Path,
     assert compose.read_bytes() == edited
 
 
-def test_a_replacement_made_meanwhile_is_refused(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replacement_made_meanwhile_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
 
     def replace_atomically() -> None:
@@ -327,8 +369,9 @@ def test_a_replacement_made_meanwhile_is_refused(tmp_path: Path,
     assert listing(tmp_path) == {"api", "compose.yaml"}
 
 
-def test_a_deletion_made_meanwhile_is_not_undone(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deletion_made_meanwhile_is_not_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     other_writer_during(monkeypatch, compose.unlink)
     result = run(tmp_path, "local")
@@ -343,16 +386,22 @@ def test_a_deletion_made_meanwhile_is_not_undone(tmp_path: Path,
 def raising(error: OSError) -> Callable[..., None]:
     def fail(*_args: Any, **_kwargs: Any) -> None:
         raise error
+
     return fail
 
 
-@pytest.mark.parametrize("error, words", [
-    (PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
-    (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
-    (OSError(errno.EROFS, "Read-only file system"), "Read-only file system"),
-], ids=["permission", "full disk", "read-only file system"])
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
+        (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+        (OSError(errno.EROFS, "Read-only file system"), "Read-only file system"),
+    ],
+    ids=["permission", "full disk", "read-only file system"],
+)
 def test_failing_rename_keeps_the_file_and_leaves_no_temp(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, words: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, words: str
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     monkeypatch.setattr(os, "replace", raising(error))
     result = run(tmp_path, "local")
@@ -365,7 +414,8 @@ def test_failing_rename_keeps_the_file_and_leaves_no_temp(
 
 
 def test_full_disk_while_writing_keeps_the_file_and_leaves_no_temp(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     monkeypatch.setattr(os, "fsync", raising(OSError(errno.ENOSPC, "No space left on device")))
     result = run(tmp_path, "local")
@@ -483,13 +533,16 @@ SHAPES = {
     "CRLF": (REMOTE_API.replace(b"\n", b"\r\n"), LOCAL_API.replace(b"\n", b"\r\n")),
     "BOM": (BOM + REMOTE_API, BOM + LOCAL_API),
     "no final newline": (REMOTE_API[:-1], LOCAL_API[:-1]),
-    "CRLF, BOM, no final newline": (BOM + REMOTE_API.replace(b"\n", b"\r\n")[:-2],
-                                    BOM + LOCAL_API.replace(b"\n", b"\r\n")[:-2]),
+    "CRLF, BOM, no final newline": (
+        BOM + REMOTE_API.replace(b"\n", b"\r\n")[:-2],
+        BOM + LOCAL_API.replace(b"\n", b"\r\n")[:-2],
+    ),
     "CRLF with keys after": (
         b"services:\r\n  api:\r\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\r\n"
-        b"    ports:\r\n      - \"80:80\"\r\n",
+        b'    ports:\r\n      - "80:80"\r\n',
         b"services:\r\n  api:\r\n    build:\r\n      context: ./api\r\n      target: dev\r\n"
-        b"    ports:\r\n      - \"80:80\"\r\n"),
+        b'    ports:\r\n      - "80:80"\r\n',
+    ),
     "CR only": (REMOTE_API.replace(b"\n", b"\r"), LOCAL_API.replace(b"\n", b"\r")),
 }
 
@@ -506,8 +559,10 @@ def test_file_shape_is_kept_both_ways(tmp_path: Path, remote: bytes, local: byte
 
 
 def test_crlf_file_with_overrides_stays_crlf(tmp_path: Path) -> None:
-    text = (b"services:\r\n  api:  # ours\r\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\r\n"
-            b"  db:\r\n    image: postgres:16\r\n")
+    text = (
+        b"services:\r\n  api:  # ours\r\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\r\n"
+        b"  db:\r\n    image: postgres:16\r\n"
+    )
     compose = project(tmp_path, text)
     source_folder(tmp_path / "src")
     result = run(tmp_path, "local", "api", "--context", "api=./src", "--target", "test")
@@ -536,7 +591,8 @@ def folder_lock(tmp_path: Path) -> Iterator[int]:
 
 
 def test_a_run_that_cannot_get_the_folder_lock_writes_nothing(
-        tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.2)
     result = run(tmp_path, "local")
@@ -545,8 +601,9 @@ def test_a_run_that_cannot_get_the_folder_lock_writes_nothing(
     assert compose.read_bytes() == REMOTE_API
 
 
-def test_a_run_waits_for_the_lock_and_then_switches(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_waits_for_the_lock_and_then_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The other run ends exactly when this one first finds the folder locked: no timer, so
     the wait is exercised however slow the machine is."""
     import fcntl
@@ -581,7 +638,8 @@ def test_a_run_waits_for_the_lock_and_then_switches(tmp_path: Path,
 
 
 def test_reading_modes_do_not_wait_for_the_lock(
-        tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compose = project(tmp_path, REMOTE_API)
     monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.0)
     assert run(tmp_path, "local", "--diff").exit_code == 0

@@ -1,4 +1,5 @@
-"""Golden before/after cases: each also proves the reverse restores ``before`` and a rerun is a no-op.
+"""Golden before/after cases: each also proves the reverse restores ``before`` and that a
+rerun is a no-op.
 
 A case is a folder under fixtures/golden with ``before.yaml``, ``after.yaml`` and ``command``
 (line 1: the arguments; optional line 2: the reverse command, else the opposite mode with the

@@ -22,7 +22,7 @@ REMOTE = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev
 LOCAL = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 TYPO = b"services:\n  api:\n    imgae: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 # An override that only adds to the base's service: not a valid project on its own.
-PARTIAL = b"services:\n  api:\n    ports:\n      - \"8080:8080\"\n"
+PARTIAL = b'services:\n  api:\n    ports:\n      - "8080:8080"\n'
 LOCAL_FINDING = "compose.yaml:2:3: error: services.api: is local; remote would switch it"
 # pre-commit fails the whole run for any hook failure; its report gives the hook's own code.
 FAILED = 1
@@ -41,28 +41,48 @@ def _folder(folder: Path, files: dict[str, bytes]) -> Path:
 
 
 def test_each_file_is_its_own_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _folder(tmp_path, {"compose.yaml": REMOTE, "sub/docker-compose.yml": REMOTE,
-                       "compose.dev.yaml": REMOTE})
+    _folder(
+        tmp_path,
+        {"compose.yaml": REMOTE, "sub/docker-compose.yml": REMOTE, "compose.dev.yaml": REMOTE},
+    )
     monkeypatch.chdir(tmp_path)
     given = ("compose.yaml", "sub/docker-compose.yml", "compose.dev.yaml", "compose.yaml")
-    assert hook_projects(given) == [("compose.yaml",), ("sub/docker-compose.yml",),
-                                    ("compose.dev.yaml",)]
+    assert hook_projects(given) == [
+        ("compose.yaml",),
+        ("sub/docker-compose.yml",),
+        ("compose.dev.yaml",),
+    ]
 
 
-def test_an_override_is_read_after_the_base_compose_picks(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    _folder(tmp_path, {"docker-compose.yml": REMOTE, "compose.yml": REMOTE,
-                       "docker-compose.override.yaml": PARTIAL,
-                       "sub/compose.override.yaml": PARTIAL, "sub/compose.yaml": REMOTE,
-                       "lone/docker-compose.override.yml": PARTIAL})
+def test_an_override_is_read_after_the_base_compose_picks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _folder(
+        tmp_path,
+        {
+            "docker-compose.yml": REMOTE,
+            "compose.yml": REMOTE,
+            "docker-compose.override.yaml": PARTIAL,
+            "sub/compose.override.yaml": PARTIAL,
+            "sub/compose.yaml": REMOTE,
+            "lone/docker-compose.override.yml": PARTIAL,
+        },
+    )
     monkeypatch.chdir(tmp_path)
-    given = ("docker-compose.override.yaml", "docker-compose.yml", "sub/compose.override.yaml",
-             "./sub/compose.yaml", "lone/docker-compose.override.yml")
+    given = (
+        "docker-compose.override.yaml",
+        "docker-compose.yml",
+        "sub/compose.override.yaml",
+        "./sub/compose.yaml",
+        "lone/docker-compose.override.yml",
+    )
     # compose.yml comes first in Compose's order; the base given too is read once, merged.
     assert hook_projects(given) == [
-        ("compose.yml", "docker-compose.override.yaml"), ("docker-compose.yml",),
+        ("compose.yml", "docker-compose.override.yaml"),
+        ("docker-compose.yml",),
         (os.path.join("sub", "compose.yaml"), "sub/compose.override.yaml"),
-        ("lone/docker-compose.override.yml",)]
+        ("lone/docker-compose.override.yml",),
+    ]
 
 
 def test_the_hook_files_pattern_matches_compose_names_in_any_folder() -> None:
@@ -73,8 +93,13 @@ def test_the_hook_files_pattern_matches_compose_names_in_any_folder() -> None:
         pattern = re.compile(hook["files"])  # pre-commit searches it in each path
         for name in DEFAULT_NAMES + OVERRIDE_NAMES:
             assert pattern.search(name) and pattern.search(f"deploy/prod/{name}")
-        for name in ("compose.dev.yaml", "mycompose.yaml", "compose.yaml.orig",
-                     "compose.yaml/readme.md", "docker-compose.json"):
+        for name in (
+            "compose.dev.yaml",
+            "mycompose.yaml",
+            "compose.yaml.orig",
+            "compose.yaml/readme.md",
+            "docker-compose.json",
+        ):
             assert not pattern.search(name), name
 
 
@@ -111,11 +136,16 @@ def test_hook_remote_switches_back_an_override_with_its_base(tmp_path: Path) -> 
 
 
 def test_hook_validate_reads_an_override_with_its_base(tmp_path: Path) -> None:
-    _folder(tmp_path, {"compose.yaml": REMOTE, "compose.override.yaml": PARTIAL,
-                       "lone/compose.override.yaml": PARTIAL})
+    _folder(
+        tmp_path,
+        {
+            "compose.yaml": REMOTE,
+            "compose.override.yaml": PARTIAL,
+            "lone/compose.override.yaml": PARTIAL,
+        },
+    )
     result = run(tmp_path, "hook", "validate", "compose.override.yaml")
-    assert (result.exit_code, result.stderr) == (
-        0, "compose.yaml, compose.override.yaml: valid\n")
+    assert (result.exit_code, result.stderr) == (0, "compose.yaml, compose.override.yaml: valid\n")
     # With no base beside it no Compose run merges it: it is read as -f reads it, alone.
     alone = run(tmp_path, "hook", "validate", "lone/compose.override.yaml")
     assert alone.exit_code == 2
@@ -123,8 +153,13 @@ def test_hook_validate_reads_an_override_with_its_base(tmp_path: Path) -> None:
 
 
 def test_hook_reads_each_file_with_the_env_files_given(tmp_path: Path) -> None:
-    _folder(tmp_path, {"compose.yaml": b"services:\n  api:\n    image: "
-                                       b"api:${COMPOSESWAP_HOOK_TAG:?set the tag}\n"})
+    _folder(
+        tmp_path,
+        {
+            "compose.yaml": b"services:\n  api:\n    image: "
+            b"api:${COMPOSESWAP_HOOK_TAG:?set the tag}\n"
+        },
+    )
     (tmp_path / "tag.env").write_text("COMPOSESWAP_HOOK_TAG=1.0\n")
     missing = run(tmp_path, "hook", "validate", "compose.yaml")
     assert missing.exit_code == 2 and "set the tag" in missing.stderr
@@ -161,14 +196,16 @@ class Outcome(NamedTuple):
 
 
 def _git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=folder, env=_environment(), check=True,
-                   capture_output=True)
+    subprocess.run(["git", *args], cwd=folder, env=_environment(), check=True, capture_output=True)
 
 
 def _environment(**extra: str) -> dict[str, str]:
     """The environment without what a surrounding git hook or pre-commit run would leak in."""
-    kept = {name: value for name, value in os.environ.items()
-            if not name.startswith(("GIT_", "PRE_COMMIT")) and name != "SKIP"}
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("GIT_", "PRE_COMMIT")) and name != "SKIP"
+    }
     return {**kept, **extra}
 
 
@@ -180,8 +217,11 @@ def _commit_all(folder: Path) -> None:
 def _new_repository(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _git(folder, "init", "-q")
-    for key, value in (("user.name", "composeswap tests"), ("user.email", "tests@example.com"),
-                       ("commit.gpgsign", "false")):
+    for key, value in (
+        ("user.name", "composeswap tests"),
+        ("user.email", "tests@example.com"),
+        ("commit.gpgsign", "false"),
+    ):
         _git(folder, "config", key, value)
     return folder
 
@@ -192,16 +232,26 @@ def hooks_repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str
     its own, and its commit. pre-commit installs hooks from a commit; try-repo would take
     the working tree but leave out new files, and it keeps no environment between runs."""
     folder = _new_repository(tmp_path_factory.mktemp("composeswap-hooks"))
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, env=_environment(), check=True,
-                            capture_output=True).stdout.decode()
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        env=_environment(),
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         if (ROOT / name).is_file():  # a tracked file deleted in the working tree is left out
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, folder / name)
     _commit_all(folder)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, env=_environment(),
-                          check=True, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=folder,
+        env=_environment(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return str(folder), head
 
 
@@ -220,13 +270,16 @@ def user_repository(tmp_path: Path, hooks_repository: tuple[str, str]) -> Path:
     return folder
 
 
-def _write_config(folder: Path, hooks_repository: tuple[str, str],
-                  options: dict[str, str]) -> None:
+def _write_config(folder: Path, hooks_repository: tuple[str, str], options: dict[str, str]) -> None:
     url, rev = hooks_repository
-    hooks = "".join(f"      - id: {hook}\n" + "".join(
-        f"        {key}: '{value}'\n" for key, value in options.items()) for hook in HOOK_IDS)
+    hooks = "".join(
+        f"      - id: {hook}\n"
+        + "".join(f"        {key}: '{value}'\n" for key, value in options.items())
+        for hook in HOOK_IDS
+    )
     (folder / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {url}\n    rev: {rev}\n    hooks:\n{hooks}")
+        f"repos:\n  - repo: {url}\n    rev: {rev}\n    hooks:\n{hooks}"
+    )
 
 
 def _pre_commit(folder: Path, home: Path, hook: str, *files: str) -> Outcome:
@@ -234,9 +287,14 @@ def _pre_commit(folder: Path, home: Path, hook: str, *files: str) -> Outcome:
     chosen = ["--files", *files] if files else ["--all-files"]
     # The first run builds the hooks' environment (pip installs composeswap): minutes on a
     # slow machine. The limit only stops a hung run.
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", hook, "--color", "never",
-                           *chosen], cwd=folder, env=_environment(PRE_COMMIT_HOME=str(home)),
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", hook, "--color", "never", *chosen],
+        cwd=folder,
+        env=_environment(PRE_COMMIT_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     return Outcome(done.returncode, done.stdout + done.stderr)
 
 
@@ -247,12 +305,10 @@ def _committed(folder: Path, files: dict[str, bytes]) -> None:
 
 def _passed(outcome: Outcome, hook: str) -> None:
     assert outcome.code == 0, outcome.output
-    assert re.search(rf"^{re.escape(hook)}\.+Passed$", outcome.output, re.MULTILINE), \
-        outcome.output
+    assert re.search(rf"^{re.escape(hook)}\.+Passed$", outcome.output, re.MULTILINE), outcome.output
 
 
-def test_check_fails_while_a_service_is_local(user_repository: Path,
-                                              pre_commit_home: Path) -> None:
+def test_check_fails_while_a_service_is_local(user_repository: Path, pre_commit_home: Path) -> None:
     _committed(user_repository, {"compose.yaml": LOCAL})
     failed = _pre_commit(user_repository, pre_commit_home, "composeswap-check")
     assert failed.code == FAILED, failed.output
@@ -260,8 +316,7 @@ def test_check_fails_while_a_service_is_local(user_repository: Path,
     assert LOCAL_FINDING in failed.output
     assert (user_repository / "compose.yaml").read_bytes() == LOCAL  # it writes nothing
     _committed(user_repository, {"compose.yaml": REMOTE})
-    _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-check"),
-            "composeswap check")
+    _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-check"), "composeswap check")
 
 
 def test_remote_switches_back_then_passes(user_repository: Path, pre_commit_home: Path) -> None:
@@ -271,37 +326,51 @@ def test_remote_switches_back_then_passes(user_repository: Path, pre_commit_home
     assert "- files were modified by this hook" in fixed.output
     assert "compose.yaml: switched api to remote" in fixed.output
     assert (user_repository / "compose.yaml").read_bytes() == REMOTE
-    _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-remote", "compose.yaml"),
-            "composeswap remote")
+    _passed(
+        _pre_commit(user_repository, pre_commit_home, "composeswap-remote", "compose.yaml"),
+        "composeswap remote",
+    )
 
 
-def test_validate_fails_at_the_problem_then_passes(user_repository: Path,
-                                                   pre_commit_home: Path) -> None:
+def test_validate_fails_at_the_problem_then_passes(
+    user_repository: Path, pre_commit_home: Path
+) -> None:
     _committed(user_repository, {"compose.yaml": TYPO})
     failed = _pre_commit(user_repository, pre_commit_home, "composeswap-validate")
     assert failed.code == FAILED, failed.output
     assert "- hook id: composeswap-validate\n- exit code: 2\n" in failed.output
     assert "compose.yaml:3:5: error: services.api.imgae: unknown key 'imgae'" in failed.output
     _committed(user_repository, {"compose.yaml": REMOTE})
-    _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-validate"),
-            "composeswap validate")
+    _passed(
+        _pre_commit(user_repository, pre_commit_home, "composeswap-validate"),
+        "composeswap validate",
+    )
 
 
 def test_hooks_pick_compose_files_and_read_overrides_with_their_base(
-        user_repository: Path, pre_commit_home: Path) -> None:
-    _committed(user_repository, {"deploy/docker-compose.yml": LOCAL,
-                                 "deploy/docker-compose.override.yml": PARTIAL,
-                                 "compose.dev.yaml": LOCAL})
+    user_repository: Path, pre_commit_home: Path
+) -> None:
+    _committed(
+        user_repository,
+        {
+            "deploy/docker-compose.yml": LOCAL,
+            "deploy/docker-compose.override.yml": PARTIAL,
+            "compose.dev.yaml": LOCAL,
+        },
+    )
     checked = _pre_commit(user_repository, pre_commit_home, "composeswap-check")
     assert checked.code == FAILED, checked.output
     assert "deploy/docker-compose.yml:2:3: error: services.api: is local" in checked.output
     assert "compose.dev.yaml" not in checked.output  # not a name Compose looks for
-    _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-validate"),
-            "composeswap validate")
+    _passed(
+        _pre_commit(user_repository, pre_commit_home, "composeswap-validate"),
+        "composeswap validate",
+    )
 
 
-def test_a_files_option_adds_other_names(user_repository: Path, pre_commit_home: Path,
-                                         hooks_repository: tuple[str, str]) -> None:
+def test_a_files_option_adds_other_names(
+    user_repository: Path, pre_commit_home: Path, hooks_repository: tuple[str, str]
+) -> None:
     _write_config(user_repository, hooks_repository, {"files": r"(^|/)compose\.[^/]+\.yaml$"})
     _committed(user_repository, {"compose.dev.yaml": LOCAL, "compose.yaml": LOCAL})
     checked = _pre_commit(user_repository, pre_commit_home, "composeswap-check")

@@ -19,7 +19,12 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
-    FIXTURES, SWITCHED_KEYS, assert_only_switched_differ, compose_project, load_yaml, run,
+    FIXTURES,
+    SWITCHED_KEYS,
+    assert_only_switched_differ,
+    compose_project,
+    load_yaml,
+    run,
     source_folder,
 )
 
@@ -31,17 +36,17 @@ CASE_FOLDERS = sorted(path for path in GOLDEN.iterdir() if path.is_dir()) if GOL
 BUILTIN_CASES = {
     "builtin-local": {
         "before.yaml": b"services:\n"
-                       b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-                       b"  db:\n    image: postgres:16\n",
+        b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+        b"  db:\n    image: postgres:16\n",
         "after.yaml": b"services:\n"
-                      b"  api:\n    build:\n      context: ./api\n      target: dev\n"
-                      b"  db:\n    image: postgres:16\n",
+        b"  api:\n    build:\n      context: ./api\n      target: dev\n"
+        b"  db:\n    image: postgres:16\n",
         "command": b"local api\n",
     },
     "builtin-remote": {
         "before.yaml": b"services:\n  web:\n    build: ./web  # from the checkout\n",
         "after.yaml": b"services:\n  web:\n    x-composeswap-build: ./web  # from the checkout\n"
-                      b"    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
+        b"    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
         "command": b"remote web\n",
     },
 }
@@ -68,8 +73,9 @@ class Case:
         return folder
 
 
-CASES = ([Case(folder.name, folder) for folder in CASE_FOLDERS]
-         or [Case(name, None) for name in BUILTIN_CASES])
+CASES = [Case(folder.name, folder) for folder in CASE_FOLDERS] or [
+    Case(name, None) for name in BUILTIN_CASES
+]
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,12 @@ def parse_command(args: list[str]) -> Request:
     assert mode in OPPOSITE, args
     targets = [value for option, value in options if option == "--target"]
     contexts = [value.partition("=") for option, value in options if option == "--context"]
-    return Request(mode, tuple(services), targets[-1] if targets else None,
-                   tuple((service, path) for service, _, path in contexts))
+    return Request(
+        mode,
+        tuple(services),
+        targets[-1] if targets else None,
+        tuple((service, path) for service, _, path in contexts),
+    )
 
 
 def commands(source: Path) -> tuple[Request, Request]:
@@ -123,8 +133,7 @@ def switched_services(request: Request, before: dict[str, Any], after: dict[str,
     """The named services, or without names the services whose definition changed."""
     if request.services:
         return list(request.services)
-    return [name for name, entry in before["services"].items()
-            if entry != after["services"][name]]
+    return [name for name, entry in before["services"].items() if entry != after["services"][name]]
 
 
 def project(case: Path, folder: Path) -> Path:
@@ -152,27 +161,39 @@ def reads_as_asked(service: dict[str, Any], mode: str) -> bool:
     image (or always builds, by pull_policy); remote pulls, and builds only if the pull fails."""
     if mode == "local":
         return "build" in service and (
-            "image" not in service or service.get("pull_policy") == "build")
+            "image" not in service or service.get("pull_policy") == "build"
+        )
     return "image" in service and service.get("pull_policy") != "build"
 
 
-def expected_build(entry: dict[str, Any], top: dict[str, Any], name: str,
-                   request: Request) -> tuple[str, str | None]:
+def expected_build(
+    entry: dict[str, Any], top: dict[str, Any], name: str, request: Request
+) -> tuple[str, str | None]:
     """The context and target of the build ``local`` puts back or writes."""
     for key in ("x-composeswap-build", PAUSED_BUILD):
         if key in entry:
             kept = entry[key]
-            return (kept, None) if isinstance(kept, str) else (
-                kept.get("context", "."), kept.get("target"))
+            return (
+                (kept, None)
+                if isinstance(kept, str)
+                else (kept.get("context", "."), kept.get("target"))
+            )
     own = entry.get("x-composeswap") or {}
     target = str(request.target or own.get("target") or top.get("target") or "dev")
-    context = str(request.context(name) or own.get("context") or top.get("context")
-                  or "./{service}")
+    context = str(
+        request.context(name) or own.get("context") or top.get("context") or "./{service}"
+    )
     return context.replace("{service}", name).replace("{target}", target), target
 
 
-def check_switched(request: Request, written: dict[str, Any], source: dict[str, Any],
-                   result: dict[str, Any], names: list[str], folder: Path) -> None:
+def check_switched(
+    request: Request,
+    written: dict[str, Any],
+    source: dict[str, Any],
+    result: dict[str, Any],
+    names: list[str],
+    folder: Path,
+) -> None:
     """Each switched service of ``result`` (Compose's reading of the output) is in the asked form.
 
     ``written`` is the input file's data, ``source`` Compose's reading of it.
@@ -184,8 +205,9 @@ def check_switched(request: Request, written: dict[str, Any], source: dict[str, 
             if key in source["services"][name] and key in service:
                 assert service[key] == source["services"][name][key], (name, key)
         if request.mode == "local" and "build" not in entry:
-            context, target = expected_build(entry, written.get("x-composeswap") or {}, name,
-                                             request)
+            context, target = expected_build(
+                entry, written.get("x-composeswap") or {}, name, request
+            )
             assert service["build"]["context"] == os.path.normpath(folder / context), name
             assert Path(service["build"]["context"]).is_dir(), service["build"]
             assert service["build"].get("target") == target, (name, service["build"])
@@ -207,8 +229,9 @@ def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None
     new = compose_reading(compose, (source / "after.yaml").read_bytes())
     assert_only_switched_differ(old, new, names)
     check_switched(forward, before, old, new, names, compose.parent)
-    check_switched(backward, after, new, old, switched_services(backward, after, before),
-                   compose.parent)
+    check_switched(
+        backward, after, new, old, switched_services(backward, after, before), compose.parent
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_CASES))
@@ -234,8 +257,14 @@ def test_demo_local_builds_api_and_web_then_remote_restores_the_bytes(tmp_path: 
     assert local.exit_code == 0, local.stderr
     config = compose_project(compose)
     assert_only_switched_differ(original_config, config, ["api", "web"])  # db is left alone
-    check_switched(Request("local", ()), load_yaml(original), original_config, config,
-                   ["api", "web"], folder.resolve())
+    check_switched(
+        Request("local", ()),
+        load_yaml(original),
+        original_config,
+        config,
+        ["api", "web"],
+        folder.resolve(),
+    )
 
     remote = run(folder, "remote")
     assert remote.exit_code == 0, remote.stderr

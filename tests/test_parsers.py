@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from composeswap import yamlsource
 from composeswap.errors import ComposeswapError
@@ -41,34 +41,36 @@ PURE_PARSER_FILES = {
 # Anchors, tags and aliases in either order and odd places; block scalars, breaks, escapes.
 SNIPPETS = {
     "anchor then tag": "services:\n  api:\n    image: &img !!str registry/api:dev\n"
-                       "  web:\n    image: *img\n",
+    "  web:\n    image: *img\n",
     "tag then anchor": "services:\n  api:\n    image: !!str &img registry/api:dev\n"
-                       "  web:\n    image: *img\n",
+    "  web:\n    image: *img\n",
     "anchored first key": "services:\n  api:\n    &k image: registry/api:dev\n",
     "anchored mapping, anchored first key": "x-b: &b\n  &c context: ./api\nservices:\n"
-                                            "  api:\n    build: *b\n",
+    "  api:\n    build: *b\n",
     "anchored service": "services:\n  api: &api\n    image: registry/api:dev\n  web: *api\n",
     "anchor in flow": "services:\n  api: {image: &i registry/api, ports: [&p '80', *p]}\n"
-                      "  web: {image: *i}\n",
+    "  web: {image: *i}\n",
     "anchored sequence": "services:\n  api:\n    image: x\n    ports: &ports\n      - '80'\n"
-                         "  web:\n    image: y\n    ports: *ports\n",
+    "  web:\n    image: y\n    ports: *ports\n",
     "anchor names with dots": "services:\n  api:\n    image: &a.b-c_d x\n  web:\n"
-                              "    image: *a.b-c_d\n",
+    "    image: *a.b-c_d\n",
     "merge": "x-c: &c\n  restart: always\nservices:\n  api:\n    <<: *c\n    image: x\n",
     "reset and override tags": "services:\n  api:\n    image: !reset null\n"
-                               "    ports: !override ['80']\n",
+    "    ports: !override ['80']\n",
     "empty values": "services:\n  api:\n    image:\n    build:\n      context:\n"
-                    "      args: [a, b, ]\n    command:\n    -\n    - x\n",
+    "      args: [a, b, ]\n    command:\n    -\n    - x\n",
     "block scalars": "services:\n  api:\n    command: |+\n      run\n\n    entrypoint: >-\n"
-                     "      a\n      b\n    image: x\n",
+    "      a\n      b\n    image: x\n",
     "odd line breaks": "services:\n  api:\n    image: 'a\u2028b'\n    command: \"c\x85d\"\n",
-    "wide characters": "services:\n  api:\n    image: '日本語/ü:🙂'  # 注\n    labels: {ключ: значение}\n",
+    "wide characters": (
+        "services:\n  api:\n    image: '日本語/ü:🙂'  # 注\n    labels: {ключ: значение}\n"
+    ),
     "crlf": "services:\r\n  api:\r\n    image: x\r\n    ports:\r\n    - '80'\r\n",
     "cr alone": "services:\r  api:\r    image: x\r    ports:\r    - '80'\r",
     "tabs between tokens": "services:\n  api:\t# c\n    image:\t&i x\t# c\n"
-                           "    labels: {a:\tb}\t\n    command:\t[a,\tb]\n  web:\n    image:\t*i\t\n",
+    "    labels: {a:\tb}\t\n    command:\t[a,\tb]\n  web:\n    image:\t*i\t\n",
     "yaml 1.1 scalars": "services:\n  api:\n    image: x\n    environment:\n      A: yes\n"
-                        "      B: 0o17\n      C: 017\n      D: 1_000\n      E: ~\n      F: 2001-12-14\n",
+    "      B: 0o17\n      C: 017\n      D: 1_000\n      E: ~\n      F: 2001-12-14\n",
 }
 
 
@@ -121,14 +123,17 @@ def test_libyaml_is_installed_where_composeswap_depends_on_it() -> None:
 @pytest.fixture(autouse=True)
 def _needs_libyaml(request: pytest.FixtureRequest) -> None:
     # Elsewhere (PyPy) composeswap does not depend on it: only the pure parser reads files.
-    if not yamlsource.FAST and request.node.name != \
-            "test_libyaml_is_installed_where_composeswap_depends_on_it":
+    if (
+        not yamlsource.FAST
+        and request.node.name != "test_libyaml_is_installed_where_composeswap_depends_on_it"
+    ):
         pytest.skip("libyaml's parser is not installed here: nothing to compare")
 
 
 @pytest.mark.parametrize("file", FILES, ids=lambda file: str(file.relative_to(FIXTURES)))
-def test_every_fixture_is_read_alike_by_both_parsers(file: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_fixture_is_read_alike_by_both_parsers(
+    file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert_read_alike(read(file), monkeypatch)
 
 
@@ -138,8 +143,9 @@ def test_libyaml_reads_all_fixtures_but_the_known_few() -> None:
 
 
 @pytest.mark.parametrize("name", SNIPPETS)
-def test_anchors_tags_and_odd_spots_are_read_alike(name: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anchors_tags_and_odd_spots_are_read_alike(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert uses_libyaml(SNIPPETS[name]) or name == "anchor names with dots"
     assert_read_alike(SNIPPETS[name], monkeypatch)
 
@@ -150,8 +156,10 @@ def test_anchor_names_are_known(monkeypatch: pytest.MonkeyPatch) -> None:
     assert document.services["api"].entries["image"].anchor == "img"
     shared = parse(SNIPPETS["anchored service"], monkeypatch, True)
     assert not isinstance(shared, str)
-    assert shared.services["web"].shared == \
-        "is written as an alias (*api) of a mapping defined elsewhere"
+    assert (
+        shared.services["web"].shared
+        == "is written as an alias (*api) of a mapping defined elsewhere"
+    )
 
 
 @settings(PROFILE)
@@ -203,8 +211,11 @@ def block_value(draw: st.DrawFn, indent: int, anchors: list[str], depth: int) ->
     props = draw(properties(anchors))
     if kind == "scalar":
         value = draw(scalar())
-        return [f" {props}{value}{comment}".rstrip() if not value and not comment else
-                f" {props}{value}{comment}"]
+        return [
+            f" {props}{value}{comment}".rstrip()
+            if not value and not comment
+            else f" {props}{value}{comment}"
+        ]
     if kind == "flow":
         items = draw(st.lists(scalar().filter(bool), min_size=0, max_size=3))
         if draw(st.booleans()):
@@ -234,8 +245,13 @@ def yaml_files(draw: st.DrawFn) -> str:
     lines = ["services:"]
     for name in draw(st.lists(st.sampled_from(["api", "web", "db"]), min_size=1, unique=True)):
         lines.append(f"  {name}:")
-        for key in draw(st.lists(st.sampled_from(["image", "build", "ports", "environment",
-                                                  "command", "labels"]), min_size=1, unique=True)):
+        for key in draw(
+            st.lists(
+                st.sampled_from(["image", "build", "ports", "environment", "command", "labels"]),
+                min_size=1,
+                unique=True,
+            )
+        ):
             first, *rest = draw(block_value(4, anchors, 0))
             lines += [f"    {key}:{first}", *rest]
     newline = draw(st.sampled_from(["\n", "\r\n"]))

@@ -27,8 +27,12 @@ from tests.helpers import docker_compose
 
 BINARY = str(docker_compose())
 DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-OVERRIDE_NAMES = ("compose.override.yml", "compose.override.yaml",
-                  "docker-compose.override.yml", "docker-compose.override.yaml")
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 TAG = re.compile(r"CAP_(\w+)")
 NO_ENV: Mapping[str, str] = {}
 
@@ -42,8 +46,9 @@ def tmp_path(tmp_path: Path) -> Path:
 def compose_file(path: Path, tag: str, extra: str = "") -> Path:
     """A compose file that says it was read by adding CAP_<tag> to the ``order`` service."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"services:\n  order:\n    image: x\n    build: .\n"
-                    f"    cap_add: [CAP_{tag}]\n{extra}")
+    path.write_text(
+        f"services:\n  order:\n    image: x\n    build: .\n    cap_add: [CAP_{tag}]\n{extra}"
+    )
     return path
 
 
@@ -67,10 +72,12 @@ def environ(cwd: Path, extra: Mapping[str, str] = NO_ENV) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), **extra}
 
 
-def binary(cwd: Path, args: Sequence[str], env: Mapping[str, str]
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BINARY, *args], cwd=cwd, env=dict(env), capture_output=True,
-                          text=True, timeout=60)
+def binary(
+    cwd: Path, args: Sequence[str], env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BINARY, *args], cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=60
+    )
 
 
 def compose_reading(cwd: Path, options: Sequence[str], env: Mapping[str, str]) -> Reading | str:
@@ -83,8 +90,7 @@ def compose_reading(cwd: Path, options: Sequence[str], env: Mapping[str, str]) -
     assert listed.returncode == 0, listed.stderr
     variables = environment_lines(listed.stdout)
     variables.pop("COMPOSE_PROJECT_NAME")  # Compose's own, from the files' name: or folder
-    return Reading([tag_in(cap) for cap in order["cap_add"]], order["build"]["context"],
-                   variables)
+    return Reading([tag_in(cap) for cap in order["cap_add"]], order["build"]["context"], variables)
 
 
 def environment_lines(text: str) -> dict[str, str]:
@@ -107,8 +113,9 @@ def find(cwd: Path, options: Sequence[str], env: Mapping[str, str]) -> project.P
     for flag, value in zip(options[::2], options[1::2]):
         values[flag].append(value)
     directory = values["--project-directory"]
-    return project.find(values["-f"], str(cwd), env, directory[-1] if directory else None,
-                        values["--env-file"])
+    return project.find(
+        values["-f"], str(cwd), env, directory[-1] if directory else None, values["--env-file"]
+    )
 
 
 def our_reading(cwd: Path, options: Sequence[str], env: Mapping[str, str]) -> Reading | str:
@@ -170,7 +177,8 @@ def test_the_project_directory_is_the_first_f_files_folder(tmp_path: Path) -> No
 
 
 def test_f_paths_resolve_from_the_current_folder_even_with_a_project_directory(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     compose_file(tmp_path / "here" / "a.yaml", "here")
     compose_file(tmp_path / "proj" / "a.yaml", "proj")
     (tmp_path / "here" / ".env").write_text("WHERE=here\n")
@@ -197,9 +205,16 @@ def test_standard_input_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         project.find(["-"], str(tmp_path), {})
 
 
-@pytest.mark.parametrize("name", ["github.com/acme/stack.yaml", "oci://registry/stack",
-                                  "https://example.com/stack.git", "git@example.com:stack.git",
-                                  "ssh://host/stack"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "github.com/acme/stack.yaml",
+        "oci://registry/stack",
+        "https://example.com/stack.git",
+        "git@example.com:stack.git",
+        "ssh://host/stack",
+    ],
+)
 def test_what_compose_fetches_as_a_remote_resource_is_refused(tmp_path: Path, name: str) -> None:
     # Not run through the binary: it would try the network.
     with pytest.raises(ComposeswapError, match="remote"):
@@ -216,12 +231,21 @@ def test_a_local_path_that_only_looks_remote_is_a_file(tmp_path: Path) -> None:
 # --- the default names, searched upwards --------------------------------------------------------
 
 
-@pytest.mark.parametrize("present", [
-    DEFAULT_NAMES, DEFAULT_NAMES[1:], DEFAULT_NAMES[2:], DEFAULT_NAMES[3:],
-    (DEFAULT_NAMES[0], DEFAULT_NAMES[3]), (DEFAULT_NAMES[1], DEFAULT_NAMES[2]),
-], ids="+".join)
+@pytest.mark.parametrize(
+    "present",
+    [
+        DEFAULT_NAMES,
+        DEFAULT_NAMES[1:],
+        DEFAULT_NAMES[2:],
+        DEFAULT_NAMES[3:],
+        (DEFAULT_NAMES[0], DEFAULT_NAMES[3]),
+        (DEFAULT_NAMES[1], DEFAULT_NAMES[2]),
+    ],
+    ids="+".join,
+)
 def test_the_first_default_name_wins_and_the_others_are_warned_about(
-        tmp_path: Path, present: tuple[str, ...]) -> None:
+    tmp_path: Path, present: tuple[str, ...]
+) -> None:
     for name in present:
         compose_file(tmp_path / name, tag(name))
     found = same(tmp_path)
@@ -233,12 +257,20 @@ def test_the_first_default_name_wins_and_the_others_are_warned_about(
 
 
 @pytest.mark.parametrize("base", DEFAULT_NAMES)
-@pytest.mark.parametrize("overrides", [
-    OVERRIDE_NAMES, OVERRIDE_NAMES[1:], OVERRIDE_NAMES[2:], OVERRIDE_NAMES[3:],
-    (OVERRIDE_NAMES[0], OVERRIDE_NAMES[3]),
-], ids="+".join)
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        OVERRIDE_NAMES,
+        OVERRIDE_NAMES[1:],
+        OVERRIDE_NAMES[2:],
+        OVERRIDE_NAMES[3:],
+        (OVERRIDE_NAMES[0], OVERRIDE_NAMES[3]),
+    ],
+    ids="+".join,
+)
 def test_the_first_override_name_beside_the_base_is_merged_in(
-        tmp_path: Path, base: str, overrides: tuple[str, ...]) -> None:
+    tmp_path: Path, base: str, overrides: tuple[str, ...]
+) -> None:
     compose_file(tmp_path / base, "base")
     for name in overrides:
         compose_file(tmp_path / name, tag(name))
@@ -275,15 +307,15 @@ def test_an_override_alone_is_not_a_project(tmp_path: Path) -> None:
 def test_no_compose_file_names_the_folder_and_the_names(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml.bak").write_text("services: {}\n")
     message = both_refuse(tmp_path)
-    assert message.startswith(f"{tmp_path.resolve()}: error: no compose file here or in any "
-                              "parent folder")
+    assert message.startswith(
+        f"{tmp_path.resolve()}: error: no compose file here or in any parent folder"
+    )
     for name in DEFAULT_NAMES:
         assert name in message
     assert "-f FILE" in message
 
 
-def test_a_folder_named_like_a_compose_file_stops_the_search_as_in_compose(
-        tmp_path: Path) -> None:
+def test_a_folder_named_like_a_compose_file_stops_the_search_as_in_compose(tmp_path: Path) -> None:
     compose_file(tmp_path / "compose.yaml", "top")
     (tmp_path / "sub" / "compose.yaml").mkdir(parents=True)
     message = both_refuse(tmp_path / "sub")  # Compose picks the folder, then cannot read it
@@ -416,8 +448,7 @@ def test_the_process_environment_wins_over_the_env(tmp_path: Path) -> None:
     assert found.environment["TAG"] == "from-shell"
 
 
-def test_from_a_subfolder_both_envs_are_read_and_the_current_folders_wins(
-        tmp_path: Path) -> None:
+def test_from_a_subfolder_both_envs_are_read_and_the_current_folders_wins(tmp_path: Path) -> None:
     compose_file(tmp_path / "compose.yaml", "default")
     (tmp_path / ".env").write_text("BOTH=project\nFROM_PROJECT=1\n")
     (tmp_path / "web").mkdir()
@@ -503,7 +534,7 @@ ENV_CASES = {
     "single quotes": "A='$HOME \\n \\' x'\nB='a # b'\n",
     "double quotes": 'A="tab\\there"\nB="q\\"q"\nC="back\\\\slash"\nD="\\$HOME"\nE="\\0101"\n',
     "unknown escapes": 'A="\\x41 \\c \\u0041 \\08"\nB="\\0777"\n',
-    "multi-line quoted": 'A="one\ntwo"\nB=\'three\nfour\'\n',
+    "multi-line quoted": "A=\"one\ntwo\"\nB='three\nfour'\n",
     "junk after quote": 'A="q"junk\nB=1\n',
     "inherited": "HOME\nNOT_SET\nA\nA=1\n",
     "inherit from earlier": "A=1\nB=${A}\nA\n",
@@ -573,12 +604,53 @@ def test_substitute_follows_compose_templates() -> None:
 # --- generated .env files -----------------------------------------------------------------------
 
 KEYS = ("A", "B", "C", "HOME")
-PIECES = st.sampled_from([
-    "x", "two words", " ", "\t", "#", " #", "'", '"', "\\", "\\n", "\\t", "\\\"", "\\'", "\\$",
-    "\\0101", "\\0", "\\08", "\\0377", "\\0777", "\\a", "\\x41", "$A", "${B}", "${C:-d}",
-    "${A-e}", "${B:+f}", "${C+g}", "${A:-${B}}", "${C:?no C}", "${A?}", "${", "${}", "$", "$1",
-    "$$", "{", "}", "=", ":", "\n", "\r", "export ", "é",
-])
+PIECES = st.sampled_from(
+    [
+        "x",
+        "two words",
+        " ",
+        "\t",
+        "#",
+        " #",
+        "'",
+        '"',
+        "\\",
+        "\\n",
+        "\\t",
+        '\\"',
+        "\\'",
+        "\\$",
+        "\\0101",
+        "\\0",
+        "\\08",
+        "\\0377",
+        "\\0777",
+        "\\a",
+        "\\x41",
+        "$A",
+        "${B}",
+        "${C:-d}",
+        "${A-e}",
+        "${B:+f}",
+        "${C+g}",
+        "${A:-${B}}",
+        "${C:?no C}",
+        "${A?}",
+        "${",
+        "${}",
+        "$",
+        "$1",
+        "$$",
+        "{",
+        "}",
+        "=",
+        ":",
+        "\n",
+        "\r",
+        "export ",
+        "é",
+    ]
+)
 
 
 @st.composite
@@ -588,20 +660,37 @@ def env_texts(draw: st.DrawFn) -> str:
         key = draw(st.sampled_from(KEYS))
         quote = draw(st.sampled_from(["", "'", '"']))
         value = "".join(draw(st.lists(PIECES, max_size=5)))
-        shape = draw(st.sampled_from(["{k}={q}{v}{q}", "export {k}={q}{v}{q}", "{k}: {q}{v}{q}",
-                                      "{k}", "# {v}", "{k} = {q}{v}{q} # c", "",
-                                      "{k}={q}{v}{q}{v}", "  {k}\t={v}"]))
+        shape = draw(
+            st.sampled_from(
+                [
+                    "{k}={q}{v}{q}",
+                    "export {k}={q}{v}{q}",
+                    "{k}: {q}{v}{q}",
+                    "{k}",
+                    "# {v}",
+                    "{k} = {q}{v}{q} # c",
+                    "",
+                    "{k}={q}{v}{q}{v}",
+                    "  {k}\t={v}",
+                ]
+            )
+        )
         lines.append(shape.format(k=key, q=quote, v=value))
     return draw(st.sampled_from(["\n", "\r\n"])).join(lines) + draw(st.sampled_from(["", "\n"]))
 
 
-PROBE = ("services:\n  order:\n    image: x\n    build: .\n    cap_add: [CAP_probe]\n"
-         "    environment:\n" + "".join(f"      {k}: ${{{k}-(unset)}}\n" for k in KEYS))
+PROBE = (
+    "services:\n  order:\n    image: x\n    build: .\n    cap_add: [CAP_probe]\n"
+    "    environment:\n" + "".join(f"      {k}: ${{{k}-(unset)}}\n" for k in KEYS)
+)
 
 
-@settings(max_examples=int(os.environ.get("COMPOSESWAP_ORACLE_EXAMPLES", "25")), deadline=None,
-          derandomize=os.environ.get("CI") == "true",
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("COMPOSESWAP_ORACLE_EXAMPLES", "25")),
+    deadline=None,
+    derandomize=os.environ.get("CI") == "true",
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=env_texts())
 def test_generated_env_files_read_as_compose_reads_them(tmp_path: Path, text: str) -> None:
     (tmp_path / "compose.yaml").write_text(PROBE)
@@ -614,6 +703,8 @@ def test_generated_env_files_read_as_compose_reads_them(tmp_path: Path, text: st
         assert done.returncode != 0, f"{text!r}: composeswap refused ({error}), Compose read it"
         return
     assert done.returncode == 0, f"{text!r}: Compose refused:\n{done.stderr}"
-    theirs = {k: v.replace("$$", "$")  # config escapes every $ in what it prints
-              for k, v in json.loads(done.stdout)["services"]["order"]["environment"].items()}
+    theirs = {
+        k: v.replace("$$", "$")  # config escapes every $ in what it prints
+        for k, v in json.loads(done.stdout)["services"]["order"]["environment"].items()
+    }
     assert {k: values.get(k, "(unset)") for k in KEYS} == theirs, repr(text)

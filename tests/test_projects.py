@@ -18,7 +18,13 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.helpers import ORACLE_ENV, assert_only_switched_differ, docker_compose, run, source_folder
+from tests.helpers import (
+    ORACLE_ENV,
+    assert_only_switched_differ,
+    docker_compose,
+    run,
+    source_folder,
+)
 
 DEV = "${DOCKER_REGISTRY}/NAME:${IMAGE_TAG}-dev"
 OPPOSITE = {"local": "remote", "remote": "local"}
@@ -42,17 +48,23 @@ def write(root: Path, project: Project) -> None:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(root)): path.read_bytes()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
-def compose_reading(cwd: Path, options: Sequence[str],
-                    env: Mapping[str, str]) -> dict[str, Any]:
+def compose_reading(cwd: Path, options: Sequence[str], env: Mapping[str, str]) -> dict[str, Any]:
     """Docker Compose's reading of the project, every profile active."""
     done = subprocess.run(
         [str(docker_compose()), *options, "--profile", "*", "config", "--format", "json"],
-        cwd=cwd, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), **ORACLE_ENV, **env})
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), **ORACLE_ENV, **env},
+    )
     assert done.returncode == 0, done.stderr
     reading: dict[str, Any] = json.loads(done.stdout)
     return reading
@@ -76,58 +88,129 @@ class Case(NamedTuple):
 
 CASES = {
     "from a subfolder": Case(
-        Project({"compose.yaml": f"services:\n  api:\n    image: {image('api')}\n"},
-                ("api", "api/internal/handlers")),
-        "api/internal/handlers", (), "local", "api", ("compose.yaml",)),
+        Project(
+            {"compose.yaml": f"services:\n  api:\n    image: {image('api')}\n"},
+            ("api", "api/internal/handlers"),
+        ),
+        "api/internal/handlers",
+        (),
+        "local",
+        "api",
+        ("compose.yaml",),
+    ),
     "two -f files": Case(
-        Project({"a/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
-                 "b/compose.yaml": "services:\n  web:\n    build:\n      context: ./web\n"
-                                   "      target: dev\n"},
-                ("a/web",)),
-        ".", ("-f", "a/compose.yaml", "-f", "b/compose.yaml"), "remote", "web",
-        ("b/compose.yaml",)),
+        Project(
+            {
+                "a/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "b/compose.yaml": "services:\n  web:\n    build:\n      context: ./web\n"
+                "      target: dev\n",
+            },
+            ("a/web",),
+        ),
+        ".",
+        ("-f", "a/compose.yaml", "-f", "b/compose.yaml"),
+        "remote",
+        "web",
+        ("b/compose.yaml",),
+    ),
     "COMPOSE_FILE in .env, a stray compose.yaml": Case(
-        Project({".env": "COMPOSE_FILE=base.yaml:dev.yaml\n",
-                 "base.yaml": f"services:\n  api:\n    image: {image('api')}\n",
-                 "dev.yaml": "services:\n  api:\n    environment:\n      DEBUG: '1'\n",
-                 "compose.yaml": "services:\n  stray:\n    image: busybox\n"},
-                ("api",)),
-        ".", (), "local", "api", ("base.yaml",)),
+        Project(
+            {
+                ".env": "COMPOSE_FILE=base.yaml:dev.yaml\n",
+                "base.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "dev.yaml": "services:\n  api:\n    environment:\n      DEBUG: '1'\n",
+                "compose.yaml": "services:\n  stray:\n    image: busybox\n",
+            },
+            ("api",),
+        ),
+        ".",
+        (),
+        "local",
+        "api",
+        ("base.yaml",),
+    ),
     "COMPOSE_FILE in the environment": Case(
-        Project({"base.yaml": f"services:\n  api:\n    image: {image('api')}\n",
-                 "dev.yaml": "services:\n  api:\n    build:\n      context: ./api\n"
-                             "      target: dev\n    image: !reset null\n"},
-                ("api",)),
-        ".", (), "remote", "api", ("dev.yaml",), {"COMPOSE_FILE": "base.yaml:dev.yaml"}),
+        Project(
+            {
+                "base.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "dev.yaml": "services:\n  api:\n    build:\n      context: ./api\n"
+                "      target: dev\n    image: !reset null\n",
+            },
+            ("api",),
+        ),
+        ".",
+        (),
+        "remote",
+        "api",
+        ("dev.yaml",),
+        {"COMPOSE_FILE": "base.yaml:dev.yaml"},
+    ),
     "the image in the override file": Case(
-        Project({"compose.yaml": "services:\n  web:\n    ports:\n      - '80:80'\n",
-                 "compose.override.yaml": f"services:\n  web:\n    image: {image('web')}\n"},
-                ("web",)),
-        ".", (), "local", "web", ("compose.override.yaml",)),
+        Project(
+            {
+                "compose.yaml": "services:\n  web:\n    ports:\n      - '80:80'\n",
+                "compose.override.yaml": f"services:\n  web:\n    image: {image('web')}\n",
+            },
+            ("web",),
+        ),
+        ".",
+        (),
+        "local",
+        "web",
+        ("compose.override.yaml",),
+    ),
     "a build in the override over an image in the base": Case(
-        Project({"compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
-                 "compose.override.yaml": "services:\n  api:\n    build:\n"
-                                          "      context: ./api\n      target: dev\n"},
-                ("api",)),
-        ".", (), "local", "api", ("compose.override.yaml",)),
+        Project(
+            {
+                "compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "compose.override.yaml": "services:\n  api:\n    build:\n"
+                "      context: ./api\n      target: dev\n",
+            },
+            ("api",),
+        ),
+        ".",
+        (),
+        "local",
+        "api",
+        ("compose.override.yaml",),
+    ),
     "an included file": Case(
-        Project({"compose.yaml": "include:\n  - svc/compose.yaml\nservices:\n  db:\n"
-                                 "    image: postgres:16\n",
-                 "svc/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n"},
-                ("svc/api",)),
-        ".", (), "local", "api", ("svc/compose.yaml",)),
+        Project(
+            {
+                "compose.yaml": "include:\n  - svc/compose.yaml\nservices:\n  db:\n"
+                "    image: postgres:16\n",
+                "svc/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+            },
+            ("svc/api",),
+        ),
+        ".",
+        (),
+        "local",
+        "api",
+        ("svc/compose.yaml",),
+    ),
     "extends from another file": Case(
-        Project({"compose.yaml": "services:\n  api:\n    extends:\n      file: common/base.yaml\n"
-                                 "      service: base\n",
-                 "common/base.yaml": f"services:\n  base:\n    image: {image('base')}\n"},
-                ("api",)),
-        ".", (), "local", "api", ("compose.yaml",)),
+        Project(
+            {
+                "compose.yaml": "services:\n  api:\n    extends:\n      file: common/base.yaml\n"
+                "      service: base\n",
+                "common/base.yaml": f"services:\n  base:\n    image: {image('base')}\n",
+            },
+            ("api",),
+        ),
+        ".",
+        (),
+        "local",
+        "api",
+        ("compose.yaml",),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_a_project_switches_in_the_file_that_decides_and_back(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
+) -> None:
     write(tmp_path, case.project)
     cwd = tmp_path / case.cwd
     for name, value in case.env.items():
@@ -154,8 +237,9 @@ def test_check_judges_every_file_of_the_project(tmp_path: Path) -> None:
     options = ("-f", "a/compose.yaml", "-f", "b/compose.yaml")
     result = run(tmp_path, *options, "remote", "--check")
     assert result.exit_code == 1, result.stderr
-    assert result.stderr.startswith("b/compose.yaml:2:3: error: services.web: is local; "
-                                    "remote would switch it: image ")
+    assert result.stderr.startswith(
+        "b/compose.yaml:2:3: error: services.web: is local; remote would switch it: image "
+    )
     alone = run(tmp_path, "-f", "a/compose.yaml", "remote", "--check")
     assert alone.exit_code == 0, alone.stderr  # -f with one file: that file alone is judged
 
@@ -169,11 +253,17 @@ def test_f_after_the_command_is_the_same_as_before_it(tmp_path: Path) -> None:
 
 
 def test_names_from_every_file_are_defined(tmp_path: Path) -> None:
-    write(tmp_path, Project({
-        "compose.yaml": "include:\n  - db.yaml\nservices:\n  api:\n"
-                        f"    image: {image('api')}\n    depends_on: [db]\n    networks: [back]\n",
-        "db.yaml": "services:\n  db:\n    image: postgres:16\n    networks: [back]\n"
-                   "networks:\n  back: {}\n"}))
+    write(
+        tmp_path,
+        Project(
+            {
+                "compose.yaml": "include:\n  - db.yaml\nservices:\n  api:\n"
+                f"    image: {image('api')}\n    depends_on: [db]\n    networks: [back]\n",
+                "db.yaml": "services:\n  db:\n    image: postgres:16\n    networks: [back]\n"
+                "networks:\n  back: {}\n",
+            }
+        ),
+    )
     result = run(tmp_path, "validate")
     assert result.exit_code == 0, result.stderr
     compose_reading(tmp_path, (), {})  # Compose accepts it too
@@ -189,12 +279,19 @@ def test_a_service_whose_image_comes_from_the_override_is_valid(tmp_path: Path) 
 
 
 def test_a_switch_that_edits_two_files_writes_both_or_neither(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file that cannot be written stops the run before any file is replaced."""
-    write(tmp_path, Project({
-        "a/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
-        "b/compose.yaml": f"services:\n  web:\n    image: {image('web')}\n"},
-        ("a/api", "a/web")))
+    write(
+        tmp_path,
+        Project(
+            {
+                "a/compose.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "b/compose.yaml": f"services:\n  web:\n    image: {image('web')}\n",
+            },
+            ("a/api", "a/web"),
+        ),
+    )
     original = snapshot(tmp_path)
     (tmp_path / "b/compose.yaml").chmod(0o444)
     result = run(tmp_path, "-f", "a/compose.yaml", "-f", "b/compose.yaml", "local")
@@ -204,32 +301,58 @@ def test_a_switch_that_edits_two_files_writes_both_or_neither(
 
 
 INTERPOLATED = {
-    "a required variable from .env": ({".env": "TAG=1.27\n", "compose.yaml":
-                                       "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n"}, True),
-    "a required variable unset": ({"compose.yaml":
-                                   "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n"}, False),
-    "an unset name left empty": ({"compose.yaml": "services:\n  web:\n    image: nginx\n"
-                                  "    container_name: ${FIXED_NAME}\n"}, False),
-    "a default and a literal dollar": ({"compose.yaml": "services:\n  web:\n    image: nginx\n"
-                                        "    container_name: ${NAME:-web1}\n"
-                                        "    environment:\n      A: $$HOME\n"}, True),
+    "a required variable from .env": (
+        {
+            ".env": "TAG=1.27\n",
+            "compose.yaml": "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n",
+        },
+        True,
+    ),
+    "a required variable unset": (
+        {"compose.yaml": "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n"},
+        False,
+    ),
+    "an unset name left empty": (
+        {
+            "compose.yaml": "services:\n  web:\n    image: nginx\n"
+            "    container_name: ${FIXED_NAME}\n"
+        },
+        False,
+    ),
+    "a default and a literal dollar": (
+        {
+            "compose.yaml": "services:\n  web:\n    image: nginx\n"
+            "    container_name: ${NAME:-web1}\n"
+            "    environment:\n      A: $$HOME\n"
+        },
+        True,
+    ),
     "a required variable in an override file": (
-        {"compose.yaml": "services:\n  web:\n    image: nginx\n",
-         "compose.override.yaml": "services:\n  web:\n    container_name: ${NAME?name it}\n"},
-        False),
+        {
+            "compose.yaml": "services:\n  web:\n    image: nginx\n",
+            "compose.override.yaml": "services:\n  web:\n    container_name: ${NAME?name it}\n",
+        },
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("files, valid", INTERPOLATED.values(), ids=INTERPOLATED.keys())
-def test_validate_interpolates_as_compose_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               files: dict[str, str], valid: bool) -> None:
+def test_validate_interpolates_as_compose_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], valid: bool
+) -> None:
     for name in ("TAG", "NAME", "FIXED_NAME"):
         monkeypatch.delenv(name, raising=False)
     write(tmp_path, Project(files))
     result = run(tmp_path, "validate")
     assert (result.exit_code == 0) is valid, result.stderr
-    done = subprocess.run([str(docker_compose()), "config", "-q"], cwd=tmp_path, timeout=60,
-                          capture_output=True, env={"PATH": os.environ.get("PATH", "")})
+    done = subprocess.run(
+        [str(docker_compose()), "config", "-q"],
+        cwd=tmp_path,
+        timeout=60,
+        capture_output=True,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
     assert (done.returncode == 0) is valid
     if not valid:  # at the value, in the file that writes it
         assert result.stderr.startswith(("compose.yaml:", "compose.override.yaml:"))

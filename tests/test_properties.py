@@ -15,19 +15,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-import pytest
 from ruamel.yaml import YAML
 
 from composeswap import schema
-from tests.helpers import ORACLE_ENV, assert_only_switched_differ, compose_project, run, source_folder
+from tests.helpers import (
+    ORACLE_ENV,
+    assert_only_switched_differ,
+    compose_project,
+    run,
+    source_folder,
+)
 
 EXAMPLES = int(os.environ.get("COMPOSESWAP_EXAMPLES", "200"))
 NAMES = ["api", "web", "worker", "cache", "db", "auth"]
-FORMS = ["remote", "remote-custom", "remote-bare", "remote-flow", "local", "local-short",
-         "local-args", "local-flow", "local-anchored", "hybrid", "remote-flowmap",
-         "local-flowmap", "remote-merged", "local-merged", "remote-aliased"]
+FORMS = [
+    "remote",
+    "remote-custom",
+    "remote-bare",
+    "remote-flow",
+    "local",
+    "local-short",
+    "local-args",
+    "local-flow",
+    "local-anchored",
+    "hybrid",
+    "remote-flowmap",
+    "local-flowmap",
+    "remote-merged",
+    "local-merged",
+    "remote-aliased",
+]
 
 # The forms composeswap must refuse to switch, and why (README, "What composeswap refuses"). Every
 # other form must switch. Two that look alike are not refused: "local-anchored", whose anchored
@@ -35,10 +55,10 @@ FORMS = ["remote", "remote-custom", "remote-bare", "remote-flow", "local", "loca
 # changes nothing the alias reads; and Style.merge's `<<: *common` brings neither image nor build.
 REFUSED_FORMS = {
     "remote-merged": "its image comes through a '<<' merge: editing it would edit the merged "
-                     "mapping, and a key of its own would hide it",
+    "mapping, and a key of its own would hide it",
     "local-merged": "its build comes through a '<<' merge, likewise",
     "remote-aliased": "its mapping is anchored and aliased elsewhere: switching it would "
-                      "switch the alias too",
+    "switch the alias too",
 }
 
 
@@ -66,8 +86,11 @@ def quoted(draw: st.DrawFn, text: str) -> str:
 @st.composite
 def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[str]:
     if form.endswith("flowmap"):  # the whole service in flow style
-        key = (f'image: "${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"' if form[0] == "r"
-               else f"build: {draw(quoted(f'./{name}'))}")
+        key = (
+            f'image: "${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"'
+            if form[0] == "r"
+            else f"build: {draw(quoted(f'./{name}'))}"
+        )
         return [f"{' ' * style.step}{name}: {{ {key}, restart: always }}"]
     indent = draw(st.sampled_from([style.step, style.step + 2]))  # some indented unlike others
     pad, inner = " " * (style.step + indent), " " * (style.step + 2 * indent)
@@ -78,14 +101,20 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
 
     form_lines = {
         "remote": [f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev{comment()}"],
-        "remote-custom": [f"{pad}image: {draw(quoted(f'registry.example.com/{name}:1.0-dev'))}"
-                          f"{comment()}"],
+        "remote-custom": [
+            f"{pad}image: {draw(quoted(f'registry.example.com/{name}:1.0-dev'))}{comment()}"
+        ],
         "remote-bare": [f"{pad}image: $DOCKER_REGISTRY/{name}:$IMAGE_TAG-dev{comment()}"],
         "local": [f"{pad}build:{comment()}", f"{inner}context: ./{name}", f"{inner}target: dev"],
         "local-short": [f"{pad}build: {draw(quoted(f'./{name}'))}{comment()}"],
-        "local-args": [f"{pad}build:", f"{inner}context: ./{name}", f"{inner}args:",
-                       f"{inner}  - MODE=dev", f"{inner}target: dev{comment()}"],
-        "remote-flow": [f"{pad}image: \"${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev\""],
+        "local-args": [
+            f"{pad}build:",
+            f"{inner}context: ./{name}",
+            f"{inner}args:",
+            f"{inner}  - MODE=dev",
+            f"{inner}target: dev{comment()}",
+        ],
+        "remote-flow": [f'{pad}image: "${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"'],
         "local-flow": [f"{pad}build: {{ context: ./{name}, target: dev }}{comment()}"],
         # image or build from a mapping defined before services (see merged_definitions)
         "remote-merged": [f"{pad}<<: *{name}-merged{comment()}"],
@@ -93,19 +122,29 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
         # the service's mapping is anchored in its header line and aliased after services
         "remote-aliased": [f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"],
         # an anchored build that the service's own x-copy aliases: never silently edited
-        "local-anchored": [f"{pad}build: &{name}-build", f"{inner}context: ./{name}",
-                           f"{inner}target: dev", f"{pad}x-copy: *{name}-build"],
-        "hybrid": [f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev",
-                   f"{pad}build:", f"{inner}context: ./{name}", f"{inner}target: dev"],
+        "local-anchored": [
+            f"{pad}build: &{name}-build",
+            f"{inner}context: ./{name}",
+            f"{inner}target: dev",
+            f"{pad}x-copy: *{name}-build",
+        ],
+        "hybrid": [
+            f"{pad}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev",
+            f"{pad}build:",
+            f"{inner}context: ./{name}",
+            f"{inner}target: dev",
+        ],
     }[form]
     flow = draw(st.booleans())
     extras = {
-        "ports": [f"{pad}ports: [ \"8080:8080\" ]"] if flow else
-                 [f"{pad}ports:", f"{dash}- {draw(quoted('8080:8080'))}"],
-        "environment": [f"{pad}environment: {{MODE: dev, DEBUG: '1'}}"] if flow else
-                       [f"{pad}environment:", f"{inner}MODE: {draw(quoted('dev'))}"],
+        "ports": [f'{pad}ports: [ "8080:8080" ]']
+        if flow
+        else [f"{pad}ports:", f"{dash}- {draw(quoted('8080:8080'))}"],
+        "environment": [f"{pad}environment: {{MODE: dev, DEBUG: '1'}}"]
+        if flow
+        else [f"{pad}environment:", f"{inner}MODE: {draw(quoted('dev'))}"],
         "restart": [f"{pad}restart: unless-stopped{comment()}"],
-        "command": [f"{pad}command: [\"serve\", \"--port\", \"8080\"]"],
+        "command": [f'{pad}command: ["serve", "--port", "8080"]'],
         "comment": [f"{pad}# a comment between keys"] if style.comments else [],
         "blank": [""],
         # a mapping has one merge key, which a merged form already uses
@@ -124,11 +163,17 @@ def service_lines(draw: st.DrawFn, name: str, form: str, style: Style) -> list[s
 def merged_definitions(name: str, form: str, step: str) -> list[str]:
     """The top-level mapping a merged form's service merges its image or build from."""
     if form == "remote-merged":
-        return [f"x-{name}-merged: &{name}-merged",
-                f"{step}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev"]
+        return [
+            f"x-{name}-merged: &{name}-merged",
+            f"{step}image: ${{DOCKER_REGISTRY}}/{name}:${{IMAGE_TAG}}-dev",
+        ]
     if form == "local-merged":
-        return [f"x-{name}-merged: &{name}-merged", f"{step}build:",
-                f"{step * 2}context: ./{name}", f"{step * 2}target: dev"]
+        return [
+            f"x-{name}-merged: &{name}-merged",
+            f"{step}build:",
+            f"{step * 2}context: ./{name}",
+            f"{step * 2}target: dev",
+        ]
     return []
 
 
@@ -141,9 +186,12 @@ class Case:
 @st.composite
 def compose_files(draw: st.DrawFn) -> Case:
     style = Style(
-        step=draw(st.sampled_from([2, 4])), flush_dashes=draw(st.booleans()),
-        newline=draw(st.sampled_from(["\n", "\r\n"])), bom=draw(st.booleans()),
-        final_newline=draw(st.booleans()), comments=draw(st.booleans()),
+        step=draw(st.sampled_from([2, 4])),
+        flush_dashes=draw(st.booleans()),
+        newline=draw(st.sampled_from(["\n", "\r\n"])),
+        bom=draw(st.booleans()),
+        final_newline=draw(st.booleans()),
+        comments=draw(st.booleans()),
         merge=draw(st.booleans()),
     )
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
@@ -156,8 +204,9 @@ def compose_files(draw: st.DrawFn) -> Case:
     lines.append("services:" + ("  # services" if style.comments else ""))
     for name in names:
         lines += draw(service_lines(name, forms[name], style))
-    lines += [f"x-{name}-copy: *{name}-service" for name in names
-              if forms[name] == "remote-aliased"]
+    lines += [
+        f"x-{name}-copy: *{name}-service" for name in names if forms[name] == "remote-aliased"
+    ]
     if style.comments:
         lines.append("# end")
     text = style.newline.join(lines) + (style.newline if style.final_newline else "")
@@ -210,13 +259,18 @@ def assert_only_switched_services_changed(before: str, after: str, names: list[s
             assert new["services"][name] == service
     for name in names:
         kept = {k: v for k, v in old["services"][name].items() if k not in ("image", "build")}
-        changed = {k: v for k, v in new["services"][name].items()
-                   if k not in ("image", "build") and not k.startswith("x-composeswap-")}
+        changed = {
+            k: v
+            for k, v in new["services"][name].items()
+            if k not in ("image", "build") and not k.startswith("x-composeswap-")
+        }
         assert kept == changed
 
 
 PROFILE = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("CI") == "true",
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("CI") == "true",
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -236,7 +290,8 @@ def test_a_switch_and_back_is_exact_or_refused(mode: str, case: Case, data: st.D
 
 
 ORACLE = settings(
-    max_examples=int(os.environ.get("COMPOSESWAP_ORACLE_EXAMPLES", "25")), deadline=None,
+    max_examples=int(os.environ.get("COMPOSESWAP_ORACLE_EXAMPLES", "25")),
+    deadline=None,
     derandomize=os.environ.get("CI") == "true",
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -255,14 +310,16 @@ def assert_in_form(service: dict[str, Any], mode: str, name: str, project: Path)
     else:
         assert "build" not in service, service
         assert service["image"] == "{DOCKER_REGISTRY}/{name}:{IMAGE_TAG}-dev".format(
-            name=name, **ORACLE_ENV)
+            name=name, **ORACLE_ENV
+        )
 
 
 @pytest.mark.parametrize("mode", ["local", "remote"])
 @ORACLE
 @given(case=compose_files(), data=st.data())
 def test_docker_compose_reads_only_the_switched_services_changed(
-        mode: str, case: Case, data: st.DataObject) -> None:
+    mode: str, case: Case, data: st.DataObject
+) -> None:
     candidates = [name for name, form in case.forms.items() if form.startswith(STARTS[mode])]
     assume(candidates)
     names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))

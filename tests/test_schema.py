@@ -141,8 +141,10 @@ _SCALARS = (
 )
 _VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(_KEYS) | st.integers(0, 3), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.integers(0, 3), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -259,14 +261,15 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    check = (f"import sys; sys.path.insert(0, {str(site)!r}); "
-             "from composeswap import schema; "
-             f"assert schema.__file__.startswith({str(site)!r}), schema.__file__; "
-             "assert schema.is_valid_compose({'services': {'api': {'image': 'nginx'}}}); "
-             "assert not schema.is_valid_compose({'services': {'api': {'imgae': 'nginx'}}}); "
-             "assert schema.is_valid_config({'x-composeswap': {'target': 'dev'}})")
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                          timeout=60)
+    check = (
+        f"import sys; sys.path.insert(0, {str(site)!r}); "
+        "from composeswap import schema; "
+        f"assert schema.__file__.startswith({str(site)!r}), schema.__file__; "
+        "assert schema.is_valid_compose({'services': {'api': {'image': 'nginx'}}}); "
+        "assert not schema.is_valid_compose({'services': {'api': {'imgae': 'nginx'}}}); "
+        "assert schema.is_valid_config({'x-composeswap': {'target': 'dev'}})"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 

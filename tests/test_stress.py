@@ -36,17 +36,24 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flo
 def remote_text(services: int) -> str:
     lines = ["# many services, so that writing takes a moment", "services:"]
     for index in range(services):
-        lines += [f"  svc{index}:  # service {index}",
-                  f"    image: ${{DOCKER_REGISTRY}}/svc{index}:${{IMAGE_TAG}}-dev",
-                  "    restart: always"]
+        lines += [
+            f"  svc{index}:  # service {index}",
+            f"    image: ${{DOCKER_REGISTRY}}/svc{index}:${{IMAGE_TAG}}-dev",
+            "    restart: always",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def local_text(services: int) -> str:
     lines = ["# many services, so that writing takes a moment", "services:"]
     for index in range(services):
-        lines += [f"  svc{index}:  # service {index}", "    build:",
-                  f"      context: ./svc{index}", "      target: dev", "    restart: always"]
+        lines += [
+            f"  svc{index}:  # service {index}",
+            "    build:",
+            f"      context: ./svc{index}",
+            "      target: dev",
+            "    restart: always",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -58,10 +65,15 @@ def project(folder: Path, text: str, services: int) -> Path:
     return compose
 
 
-def composeswap(folder: Path, *args: str, output: int = subprocess.DEVNULL
-                ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "composeswap", *args], cwd=folder,
-                            stdout=subprocess.DEVNULL, stderr=output)
+def composeswap(
+    folder: Path, *args: str, output: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "composeswap", *args],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=output,
+    )
 
 
 def temp_files(folder: Path) -> list[Path]:

@@ -17,8 +17,16 @@ from typing import Any
 import pytest
 from ruamel.yaml.error import YAMLError
 
-from tests.helpers import (CORPUS, FIXTURES, Result, compose_config, compose_json, load_yaml,
-                           run, source_folder)
+from tests.helpers import (
+    CORPUS,
+    FIXTURES,
+    Result,
+    compose_config,
+    compose_json,
+    load_yaml,
+    run,
+    source_folder,
+)
 
 # --- agreement with Docker Compose --------------------------------------------------------------
 
@@ -34,16 +42,19 @@ CASES = {str(path.relative_to(FIXTURES)): path for path in sorted(compose_files(
 INVALID = "invalid/"
 
 DISAGREEMENTS = {
-    "invalid/x-composeswap-unknown-key.yaml":
+    "invalid/x-composeswap-unknown-key.yaml": (
         "composeswap rejects: Compose ignores every x- extension; composeswap checks its own "
-        "x-composeswap settings",
-    "invalid/several-documents.yaml":
+        "x-composeswap settings"
+    ),
+    "invalid/several-documents.yaml": (
         "composeswap rejects: Compose merges the documents of one file; composeswap edits "
-        "single-document files only",
+        "single-document files only"
+    ),
 }
 ACCEPTED_BY_BOTH = {
-    "invalid/restart-sometimes.yaml":
-        "the Compose schema types restart as any string; only Docker Engine refuses it",
+    "invalid/restart-sometimes.yaml": (
+        "the Compose schema types restart as any string; only Docker Engine refuses it"
+    ),
 }
 
 
@@ -86,21 +97,26 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Verdict]:
         compose = project(source, tmp_path_factory.mktemp("agreement"))
         ours = run(compose.parent, "validate")
         theirs = compose_config(compose, "-q")
-        detail = (f"{case}: composeswap exit {ours.exit_code}, docker-compose exit "
-                  f"{theirs.returncode}\n  composeswap: {ours.stderr.strip()}\n"
-                  f"  docker-compose: {theirs.stderr.strip()}")
+        detail = (
+            f"{case}: composeswap exit {ours.exit_code}, docker-compose exit "
+            f"{theirs.returncode}\n  composeswap: {ours.stderr.strip()}\n"
+            f"  docker-compose: {theirs.stderr.strip()}"
+        )
         found[case] = Verdict(ours.exit_code, theirs.returncode == 0, detail)
     return found
 
 
 def test_validate_and_docker_compose_disagree_exactly_where_listed(
-        verdicts: dict[str, Verdict]) -> None:
-    disagreements = {case for case, verdict in verdicts.items()
-                     if verdict.valid != verdict.compose_valid}
+    verdicts: dict[str, Verdict],
+) -> None:
+    disagreements = {
+        case for case, verdict in verdicts.items() if verdict.valid != verdict.compose_valid
+    }
     unexpected = sorted(disagreements ^ DISAGREEMENTS.keys())
     assert disagreements == DISAGREEMENTS.keys(), "\n".join(
         verdicts[case].detail if case in verdicts else f"{case}: no such case"
-        for case in unexpected)
+        for case in unexpected
+    )
 
 
 def test_validate_exits_0_or_2(verdicts: dict[str, Verdict]) -> None:
@@ -108,9 +124,13 @@ def test_validate_exits_0_or_2(verdicts: dict[str, Verdict]) -> None:
 
 
 def test_each_invalid_fixture_is_rejected_by_both_unless_listed(
-        verdicts: dict[str, Verdict]) -> None:
-    agreed = {case: verdict.valid for case, verdict in verdicts.items()
-              if case.startswith(INVALID) and case not in DISAGREEMENTS}
+    verdicts: dict[str, Verdict],
+) -> None:
+    agreed = {
+        case: verdict.valid
+        for case, verdict in verdicts.items()
+        if case.startswith(INVALID) and case not in DISAGREEMENTS
+    }
     assert agreed == {case: case in ACCEPTED_BY_BOTH for case in agreed}
     assert len(agreed) >= 7
 
@@ -134,18 +154,18 @@ def validated(folder: Path, text: bytes, *args: str) -> Result:
 
 
 SEVERAL_PROBLEMS = (
-    b"volumez: {}\n"                 # 1 unknown top-level key: at the key
+    b"volumez: {}\n"  # 1 unknown top-level key: at the key
     b"services:\n"
-    b"  api:\n"                      # 3 neither image nor build: at the service name
-    b"    imgae: nginx\n"            # 4 unknown key: at the key, with a suggestion
+    b"  api:\n"  # 3 neither image nor build: at the service name
+    b"    imgae: nginx\n"  # 4 unknown key: at the key, with a suggestion
     b"    ports:\n"
-    b"      http: 80\n"              # 6 a mapping where a list belongs: at the value
+    b"      http: 80\n"  # 6 a mapping where a list belongs: at the value
     b"  db:\n"
     b"    image: postgres:16\n"
-    b"    restart: 3\n"              # 9 a number where a string belongs: at the value
-    b"    depends_on: cache\n"       # 10 a string where a list or mapping belongs
+    b"    restart: 3\n"  # 9 a number where a string belongs: at the value
+    b"    depends_on: cache\n"  # 10 a string where a list or mapping belongs
     b"x-composeswap:\n"
-    b"  target: dev stage\n"         # 12 composeswap's own settings
+    b"  target: dev stage\n"  # 12 composeswap's own settings
 )
 SEVERAL_PROBLEMS_REPORTED = [
     "compose.yaml:1:1: error: volumez: unknown key 'volumez' (did you mean 'volumes'?)",
@@ -153,8 +173,7 @@ SEVERAL_PROBLEMS_REPORTED = [
     "compose.yaml:4:5: error: services.api.imgae: unknown key 'imgae' (did you mean 'image'?)",
     "compose.yaml:6:7: error: services.api.ports: expected a list, got a mapping",
     "compose.yaml:9:14: error: services.db.restart: expected a string, got a number",
-    "compose.yaml:10:17: error: services.db.depends_on: expected a list or a mapping, "
-    "got a string",
+    "compose.yaml:10:17: error: services.db.depends_on: expected a list or a mapping, got a string",
     "compose.yaml:12:11: error: x-composeswap.target: invalid Dockerfile stage name "
     "'dev stage': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$",
 ]
@@ -168,8 +187,9 @@ def test_every_problem_is_reported_in_file_order_at_its_key_or_value(tmp_path: P
 
 
 @pytest.mark.parametrize("command", ["local", "remote"])
-def test_local_and_remote_refuse_invalid_input_with_the_same_problems(tmp_path: Path,
-                                                                       command: str) -> None:
+def test_local_and_remote_refuse_invalid_input_with_the_same_problems(
+    tmp_path: Path, command: str
+) -> None:
     for name in ("api", "db"):
         source_folder(tmp_path / name)
     compose = tmp_path / "compose.yaml"
@@ -190,8 +210,10 @@ def typos(count: int) -> bytes:
 
 
 def typo_line(index: int) -> str:
-    return (f"compose.yaml:{4 + 3 * index}:5: error: services.s{index:02}.imgae: "
-            "unknown key 'imgae' (did you mean 'image'?)")
+    return (
+        f"compose.yaml:{4 + 3 * index}:5: error: services.s{index:02}.imgae: "
+        "unknown key 'imgae' (did you mean 'image'?)"
+    )
 
 
 def test_twenty_problems_are_shown_then_the_rest_counted(tmp_path: Path) -> None:
@@ -209,8 +231,7 @@ def test_exactly_twenty_problems_need_no_count(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["validate", "local", "remote"])
-def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
-                                                              command: str) -> None:
+def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path, command: str) -> None:
     compose = tmp_path / "compose.yaml"
     compose.write_bytes(typos(25))
     result = run(tmp_path, command, "--format", "json")
@@ -221,8 +242,12 @@ def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
     problems = report["problems"]
     assert isinstance(problems, list) and len(problems) == 25
     assert problems[0] == {
-        "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
-        "message": "unknown key 'imgae' (did you mean 'image'?)", "path": "services.s00.imgae",
+        "file": "compose.yaml",
+        "line": 4,
+        "column": 5,
+        "severity": "error",
+        "message": "unknown key 'imgae' (did you mean 'image'?)",
+        "path": "services.s00.imgae",
     }
     assert [problem["line"] for problem in problems] == [4 + 3 * index for index in range(25)]
     assert compose.read_bytes() == typos(25)
@@ -231,8 +256,10 @@ def test_json_lists_every_problem_with_its_position_on_stdout(tmp_path: Path,
 def test_json_keeps_file_order_across_kinds_of_problem(tmp_path: Path) -> None:
     result = validated(tmp_path, SEVERAL_PROBLEMS, "--format", "json")
     problems = json.loads(result.stdout)["problems"]
-    rendered = [f"{p['file']}:{p['line']}:{p['column']}: {p['severity']}: {p['path']}: "
-                f"{p['message']}" for p in problems]
+    rendered = [
+        f"{p['file']}:{p['line']}:{p['column']}: {p['severity']}: {p['path']}: {p['message']}"
+        for p in problems
+    ]
     assert rendered == SEVERAL_PROBLEMS_REPORTED
 
 
@@ -242,11 +269,9 @@ def test_a_valid_file_says_so_on_stderr(tmp_path: Path) -> None:
 
 
 def test_a_valid_file_in_json_has_no_problems(tmp_path: Path) -> None:
-    result = validated(tmp_path, b"services:\n  api:\n    image: nginx:1.27\n",
-                       "--format", "json")
+    result = validated(tmp_path, b"services:\n  api:\n    image: nginx:1.27\n", "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"services": [], "files": ["compose.yaml"],
-                                         "problems": []}
+    assert json.loads(result.stdout) == {"services": [], "files": ["compose.yaml"], "problems": []}
     assert result.stderr == "compose.yaml: valid\n"
 
 
@@ -265,16 +290,22 @@ def test_validate_names_the_file_given_with_f(tmp_path: Path) -> None:
 
 
 YAML_ERRORS = {
-    "unclosed flow": (b"services:\n  api:\n    ports: [80\n",
-                      "compose.yaml:4:1: error: invalid YAML: expected ',' or ']', "
-                      "but got '<stream end>' (while parsing a flow sequence that starts at "
-                      "3:12)"),
-    "duplicate key": (b"services:\n  api:\n    image: a\n    image: b\n",
-                      'compose.yaml:4:5: error: invalid YAML: found duplicate key "image"'),
-    "bad indentation": (b"services:\n  api:\n    image: a\n   ports: []\n",
-                        "compose.yaml:4:4: error: invalid YAML: expected <block end>, but "
-                        "found '<block mapping start>' (while parsing a block mapping that "
-                        "starts at 2:3)"),
+    "unclosed flow": (
+        b"services:\n  api:\n    ports: [80\n",
+        "compose.yaml:4:1: error: invalid YAML: expected ',' or ']', "
+        "but got '<stream end>' (while parsing a flow sequence that starts at "
+        "3:12)",
+    ),
+    "duplicate key": (
+        b"services:\n  api:\n    image: a\n    image: b\n",
+        'compose.yaml:4:5: error: invalid YAML: found duplicate key "image"',
+    ),
+    "bad indentation": (
+        b"services:\n  api:\n    image: a\n   ports: []\n",
+        "compose.yaml:4:4: error: invalid YAML: expected <block end>, but "
+        "found '<block mapping start>' (while parsing a block mapping that "
+        "starts at 2:3)",
+    ),
 }
 
 
@@ -286,30 +317,38 @@ def test_yaml_syntax_errors_use_the_same_form(tmp_path: Path, text: bytes, line:
 
 
 def test_yaml_syntax_errors_in_json_have_a_position_and_no_path(tmp_path: Path) -> None:
-    result = validated(tmp_path, b"services:\n  api:\n    image: a\n    image: b\n",
-                       "--format", "json")
+    result = validated(
+        tmp_path, b"services:\n  api:\n    image: a\n    image: b\n", "--format", "json"
+    )
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["problems"] == [{
-        "file": "compose.yaml", "line": 4, "column": 5, "severity": "error",
-        "message": 'invalid YAML: found duplicate key "image"', "path": "",
-    }]
+    assert json.loads(result.stdout)["problems"] == [
+        {
+            "file": "compose.yaml",
+            "line": 4,
+            "column": 5,
+            "severity": "error",
+            "message": 'invalid YAML: found duplicate key "image"',
+            "path": "",
+        }
+    ]
 
 
 def test_composeswap_settings_problems_are_reported_where_they_are(tmp_path: Path) -> None:
-    text = (b"x-composeswap:\n"
-            b"  imgae: registry.example.com/{service}:1-{target}\n"
-            b"  context: ''\n"
-            b"services:\n"
-            b"  api:\n"
-            b"    image: registry.example.com/api:1-dev\n"
-            b"    x-composeswap:\n"
-            b"      target: dev stage\n"
-            b"      image: registry.example.com/{servce}:1-{target}\n")
+    text = (
+        b"x-composeswap:\n"
+        b"  imgae: registry.example.com/{service}:1-{target}\n"
+        b"  context: ''\n"
+        b"services:\n"
+        b"  api:\n"
+        b"    image: registry.example.com/api:1-dev\n"
+        b"    x-composeswap:\n"
+        b"      target: dev stage\n"
+        b"      image: registry.example.com/{servce}:1-{target}\n"
+    )
     result = validated(tmp_path, text)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "compose.yaml:2:3: error: x-composeswap.imgae: unknown key 'imgae' "
-        "(did you mean 'image'?)",
+        "compose.yaml:2:3: error: x-composeswap.imgae: unknown key 'imgae' (did you mean 'image'?)",
         "compose.yaml:3:12: error: x-composeswap.context: must not be empty",
         "compose.yaml:8:15: error: services.api.x-composeswap.target: invalid Dockerfile stage "
         "name 'dev stage': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -321,12 +360,17 @@ def test_composeswap_settings_problems_are_reported_where_they_are(tmp_path: Pat
 # --- --no-validate ------------------------------------------------------------------------------
 
 
-FUTURE = (b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-          b"    some_future_key: 1\n")
-FUTURE_LOCAL = (b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
-                b"    some_future_key: 1\n")
-SKIPPED = ("compose.yaml: warning: schema validation skipped (--no-validate); the edit was "
-           "still proven")
+FUTURE = (
+    b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+    b"    some_future_key: 1\n"
+)
+FUTURE_LOCAL = (
+    b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
+    b"    some_future_key: 1\n"
+)
+SKIPPED = (
+    "compose.yaml: warning: schema validation skipped (--no-validate); the edit was still proven"
+)
 
 
 def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Path) -> None:
@@ -336,7 +380,8 @@ def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Pa
     result = run(tmp_path, "local")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "compose.yaml:4:5: error: services.api.some_future_key: unknown key 'some_future_key'"]
+        "compose.yaml:4:5: error: services.api.some_future_key: unknown key 'some_future_key'"
+    ]
     assert compose.read_bytes() == FUTURE
 
 
@@ -347,17 +392,30 @@ def test_no_validate_switches_a_file_with_a_newer_key_and_warns(tmp_path: Path) 
     result = run(tmp_path, "local", "--no-validate")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
-        SKIPPED, "compose.yaml: switched api to local: build ./api (target dev)"]
+        SKIPPED,
+        "compose.yaml: switched api to local: build ./api (target dev)",
+    ]
     assert compose.read_bytes() == FUTURE_LOCAL
 
     back = run(tmp_path, "remote", "--no-validate", "--format", "json")
     assert back.exit_code == 0, back.stderr
     assert back.stderr.splitlines()[0] == SKIPPED
     assert json.loads(back.stdout) == {
-        "services": [{"service": "api", "outcome": "switched", "mode": "remote",
-                      "form": "local", "file": "compose.yaml", "line": 2, "column": 3,
-                      "message": "image ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"}],
-        "files": ["compose.yaml"], "problems": []}
+        "services": [
+            {
+                "service": "api",
+                "outcome": "switched",
+                "mode": "remote",
+                "form": "local",
+                "file": "compose.yaml",
+                "line": 2,
+                "column": 3,
+                "message": "image ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev",
+            }
+        ],
+        "files": ["compose.yaml"],
+        "problems": [],
+    }
     assert compose.read_bytes() == FUTURE
 
 
@@ -374,8 +432,7 @@ EMPTY_VALUES = {
 
 
 @pytest.mark.parametrize("text, line", EMPTY_VALUES.values(), ids=EMPTY_VALUES.keys())
-def test_an_empty_value_is_reported_on_its_own_line(tmp_path: Path, text: bytes,
-                                                    line: int) -> None:
+def test_an_empty_value_is_reported_on_its_own_line(tmp_path: Path, text: bytes, line: int) -> None:
     result = validated(tmp_path, text)
     assert result.exit_code == 2
     [reported] = result.stderr.splitlines()
@@ -383,15 +440,16 @@ def test_an_empty_value_is_reported_on_its_own_line(tmp_path: Path, text: bytes,
 
 
 def test_a_syntax_error_is_not_blamed_on_a_harmless_u2028_elsewhere(tmp_path: Path) -> None:
-    text = "services:\n  api:\n    image: \"a\u2028b\"\n    ports: [80\n"
+    text = 'services:\n  api:\n    image: "a\u2028b"\n    ports: [80\n'
     source_folder(tmp_path / "plain")
     plain = validated(tmp_path / "plain", text.replace("\u2028", " ").encode())
     assert plain.stderr.startswith("compose.yaml:5:1: error: invalid YAML: ")
     assert validated(tmp_path, text.encode()).stderr == plain.stderr
 
 
-def test_a_result_compose_would_reject_is_never_written(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_result_compose_would_reject_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # No real switch produces an invalid service, so make the proven result one: the check
     # after the proof must still refuse, leaving the file as it was.
     import composeswap.app
@@ -409,51 +467,77 @@ def test_a_result_compose_would_reject_is_never_written(tmp_path: Path,
     (tmp_path / "compose.yaml").write_bytes(text)
     result = run(tmp_path, "local")
     assert result.exit_code == 2
-    assert "refusing to write: the result would not be valid (services.api.imgae: unknown key" \
+    assert (
+        "refusing to write: the result would not be valid (services.api.imgae: unknown key"
         in result.stderr
+    )
     assert (tmp_path / "compose.yaml").read_bytes() == text
 
 
 DEPENDENCIES = {
-    "list": (b"services:\n  api:\n    image: a\n    depends_on:\n      - db\n",
-             ["compose.yaml:5:9: error: services.api.depends_on.0: depends on 'db', which is not "
-              "a service in this file"]),
-    "mapping": (b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
-                b"        condition: service_started\n",
-                ["compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', which is "
-                 "not a service in this file"]),
-    "not required": (b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
-                     b"        condition: service_started\n        required: false\n",
-                     ["compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', "
-                      "which is not a service in this file"]),
-    "defined": (b"services:\n  api:\n    image: a\n    depends_on: [db]\n  db:\n    image: b\n",
-                []),
+    "list": (
+        b"services:\n  api:\n    image: a\n    depends_on:\n      - db\n",
+        [
+            "compose.yaml:5:9: error: services.api.depends_on.0: depends on 'db', which is not "
+            "a service in this file"
+        ],
+    ),
+    "mapping": (
+        b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
+        b"        condition: service_started\n",
+        [
+            "compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', which is "
+            "not a service in this file"
+        ],
+    ),
+    "not required": (
+        b"services:\n  api:\n    image: a\n    depends_on:\n      db:\n"
+        b"        condition: service_started\n        required: false\n",
+        [
+            "compose.yaml:5:7: error: services.api.depends_on.db: depends on 'db', "
+            "which is not a service in this file"
+        ],
+    ),
+    "defined": (
+        b"services:\n  api:\n    image: a\n    depends_on: [db]\n  db:\n    image: b\n",
+        [],
+    ),
 }
 
 
 @pytest.mark.parametrize("text, expected", DEPENDENCIES.values(), ids=DEPENDENCIES.keys())
-def test_a_dependency_on_an_undefined_service_is_reported(tmp_path: Path, text: bytes,
-                                                          expected: list[str]) -> None:
+def test_a_dependency_on_an_undefined_service_is_reported(
+    tmp_path: Path, text: bytes, expected: list[str]
+) -> None:
     result = validated(tmp_path, text)
     assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
     assert result.exit_code == (2 if expected else 0)
 
 
 PROVIDERS = {
-    "a provider instead of an image": (b"services:\n  db:\n    provider:\n      type: cloud\n"
-                                       b"      options: {size: 256, tags: [a, b]}\n", []),
-    "a provider without its type": (b"services:\n  db:\n    provider:\n      options: {a: b}\n",
-                                    ["compose.yaml:4:7: error: services.db.provider: missing "
-                                     "required key 'type'"]),
-    "neither, nor a provider": (b"services:\n  db:\n    ports: ['80']\n",
-                                ["compose.yaml:2:3: error: services.db: has neither 'image' nor "
-                                 "'build'; Compose needs one"]),
+    "a provider instead of an image": (
+        b"services:\n  db:\n    provider:\n      type: cloud\n"
+        b"      options: {size: 256, tags: [a, b]}\n",
+        [],
+    ),
+    "a provider without its type": (
+        b"services:\n  db:\n    provider:\n      options: {a: b}\n",
+        ["compose.yaml:4:7: error: services.db.provider: missing required key 'type'"],
+    ),
+    "neither, nor a provider": (
+        b"services:\n  db:\n    ports: ['80']\n",
+        [
+            "compose.yaml:2:3: error: services.db: has neither 'image' nor "
+            "'build'; Compose needs one"
+        ],
+    ),
 }
 
 
 @pytest.mark.parametrize("text, expected", PROVIDERS.values(), ids=PROVIDERS.keys())
-def test_a_service_set_up_by_a_provider_needs_no_image(tmp_path: Path, text: bytes,
-                                                       expected: list[str]) -> None:
+def test_a_service_set_up_by_a_provider_needs_no_image(
+    tmp_path: Path, text: bytes, expected: list[str]
+) -> None:
     result = validated(tmp_path, text)
     assert result.stderr.splitlines() == (expected or ["compose.yaml: valid"])
     assert result.exit_code == (2 if expected else 0)
@@ -467,8 +551,9 @@ WITHOUT_SERVICES = {
 
 
 @pytest.mark.parametrize("text", WITHOUT_SERVICES.values(), ids=WITHOUT_SERVICES.keys())
-def test_a_file_without_services_is_valid_as_for_docker_compose(tmp_path: Path,
-                                                                text: bytes) -> None:
+def test_a_file_without_services_is_valid_as_for_docker_compose(
+    tmp_path: Path, text: bytes
+) -> None:
     (tmp_path / "other.yaml").write_bytes(b"services:\n  web:\n    image: nginx:1.27\n")
     result = validated(tmp_path, text)
     besides = " (with other.yaml)" if b"include" in text else ""
@@ -484,7 +569,9 @@ def test_a_file_without_services_has_nothing_to_switch(tmp_path: Path, command: 
     assert (result.exit_code, result.stderr) == (0, "compose.yaml: nothing to do\n")
     named = run(tmp_path, command, "api")
     assert (named.exit_code, named.stderr) == (
-        2, "compose.yaml: error: no service 'api'; services: none\n")
+        2,
+        "compose.yaml: error: no service 'api'; services: none\n",
+    )
     assert (tmp_path / "compose.yaml").read_bytes() == text
 
 
@@ -512,7 +599,8 @@ LABELS = b"services:\n  api:\n    image: nginx:1.27\n    labels:\n"
 
 @pytest.mark.parametrize("labels", TABS.values(), ids=TABS.keys())
 def test_tabs_compose_accepts_read_as_it_reads_them_by_both_parsers(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labels: bytes) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labels: bytes
+) -> None:
     from composeswap import yamlsource
     from composeswap.text import Source
 

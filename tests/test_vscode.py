@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,8 @@ from composeswap.errors import Problem, Severity
 from composeswap.vscode import (
     MARKER,
     PROBLEM_PATTERN,
-    TaskSpec,
     TasksJsonError,
+    TaskSpec,
     UnprovenEdit,
     generated_tasks,
     tasks_json,
@@ -55,22 +56,28 @@ def read(path: Path) -> str:
 
 
 def body(text: str) -> str:
-    return text[len(BOM):] if text.startswith(BOM) else text
+    return text[len(BOM) :] if text.startswith(BOM) else text
 
 
 def ours(value: Any) -> bool:
     """The documented rule: a composeswap name and a note that ends with the marker."""
     if not isinstance(value, dict):
         return False
-    for name, prefix, note in (("label", "composeswap: ", "detail"),
-                               ("id", "composeswap", "description")):
-        if (isinstance(value.get(name), str) and value[name].startswith(prefix)
-                and isinstance(value.get(note), str) and value[note].endswith(MARKER)):
+    for name, prefix, note in (
+        ("label", "composeswap: ", "detail"),
+        ("id", "composeswap", "description"),
+    ):
+        if (
+            isinstance(value.get(name), str)
+            and value[name].startswith(prefix)
+            and isinstance(value.get(note), str)
+            and value[note].endswith(MARKER)
+        ):
             return True
     return False
 
 
-def spans_of_ours(text: str, created: set[str] = set()) -> list[tuple[int, int]]:
+def spans_of_ours(text: str, created: Collection[str] = ()) -> list[tuple[int, int]]:
     """Offsets (in the text without BOM) of composeswap's entries, and of top-level members
     named in ``created``, which hold nothing but those."""
     root = jsonc.parse(body(text))
@@ -79,8 +86,11 @@ def spans_of_ours(text: str, created: set[str] = set()) -> list[tuple[int, int]]
         if member.key in created:
             spans.append((member.start, member.node.end))
         elif member.key in ("tasks", "inputs") and member.node.kind is jsonc.Kind.ARRAY:
-            spans += [(item.node.start, item.node.end) for item in member.node.children
-                      if ours(item.node.value)]
+            spans += [
+                (item.node.start, item.node.end)
+                for item in member.node.children
+                if ours(item.node.value)
+            ]
     return spans
 
 
@@ -118,8 +128,9 @@ def check_tasks_file(text: str, spec: TaskSpec = SPEC) -> None:
     labels = [task["label"] for task in tasks if isinstance(task, dict) and "label" in task]
     assert len(labels) == len(set(labels))
     mine = [task for task in tasks if ours(task)]
-    expected = {label: args for label, args in SUBCOMMANDS.items()
-                if spec.services or "local" not in args}
+    expected = {
+        label: args for label, args in SUBCOMMANDS.items() if spec.services or "local" not in args
+    }
     assert sorted(task["label"] for task in mine) == sorted(expected)
     for task in mine:
         assert task["type"] in ("shell", "process")
@@ -162,8 +173,9 @@ def test_nothing_but_composeswaps_entries_changes(case: Path) -> None:
     assert_only_ours_changed(before, after)
     old, new = jsonc.parse(body(before)).value, jsonc.parse(body(after)).value
     for key in ("tasks", "inputs"):
-        assert [v for v in old.get(key, []) if not ours(v)] == [v for v in new.get(key, [])
-                                                                  if not ours(v)]
+        assert [v for v in old.get(key, []) if not ours(v)] == [
+            v for v in new.get(key, []) if not ours(v)
+        ]
     old_others = {k: v for k, v in old.items() if k not in ("tasks", "inputs")}
     new_others = {k: v for k, v in new.items() if k not in ("tasks", "inputs")}
     if "version" not in old:
@@ -188,8 +200,9 @@ def test_a_second_run_changes_nothing(case: Path) -> None:
     assert tasks_json(after, SPEC) == after
 
 
-@pytest.mark.parametrize("services", [("api",), ("api", "web", "db", "cache"),
-                                      tuple(f"service-{n}" for n in range(30))])
+@pytest.mark.parametrize(
+    "services", [("api",), ("api", "web", "db", "cache"), tuple(f"service-{n}" for n in range(30))]
+)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_new_services_change_only_the_pick_list(case: Path, services: tuple[str, ...]) -> None:
     first = tasks_json(read(case / "before.json"), SPEC)
@@ -226,21 +239,25 @@ def test_a_new_file_is_two_space_json_with_every_task() -> None:
 @pytest.mark.parametrize("blank", ["", "\n", "  \r\n", BOM])
 def test_a_blank_file_is_written_as_a_new_one(blank: str) -> None:
     text = tasks_json(blank, SPEC)
-    assert body(text) == body(tasks_json(None, SPEC)).replace("\n", "\r\n" if "\r" in blank
-                                                                else "\n")
+    assert body(text) == body(tasks_json(None, SPEC)).replace(
+        "\n", "\r\n" if "\r" in blank else "\n"
+    )
     assert text.startswith(BOM) == blank.startswith(BOM)
 
 
 def user_task(label: str, newline: str) -> str:
-    return (f'{{{newline}      "label": "{label}",{newline}      "type": "shell",{newline}'
-            f'      "command": "true"{newline}    }}')
+    return (
+        f'{{{newline}      "label": "{label}",{newline}      "type": "shell",{newline}'
+        f'      "command": "true"{newline}    }}'
+    )
 
 
 def tasks_array(text: str) -> tuple[jsonc.Node, int]:
     """The tasks array of ``text``, and how far its offsets are from those of ``text`` (a BOM)."""
     root = jsonc.parse(body(text))
     return next(child.node for child in root.children if child.key == "tasks"), len(text) - len(
-        body(text))
+        body(text)
+    )
 
 
 @pytest.mark.parametrize("case", ["comments", "trailing-commas", "tabs", "crlf", "bom"])
@@ -251,12 +268,28 @@ def test_outdated_tasks_are_rewritten_in_place_around_the_users(case: str) -> No
     mine = [item for item in tasks.children if ours(item.node.value)]
     # A user's task among composeswap's, and one after them all, on the line where theirs ends.
     middle, last = mine[2].node.start + shift, mine[-1].node.end + shift
-    indent = written[written.rindex("\n", 0, middle) + 1:middle]
-    edited = (written[:middle] + user_task("between ours", newline) + "," + newline + indent
-              + written[middle:last] + ", " + user_task("after ours", newline) + written[last:])
-    spec = TaskSpec(".venv/bin/composeswap", ("-f", "${workspaceFolder}/deploy/compose.yaml",
-                                              "--project-directory", "${workspaceFolder}"),
-                    ("api",))
+    indent = written[written.rindex("\n", 0, middle) + 1 : middle]
+    edited = (
+        written[:middle]
+        + user_task("between ours", newline)
+        + ","
+        + newline
+        + indent
+        + written[middle:last]
+        + ", "
+        + user_task("after ours", newline)
+        + written[last:]
+    )
+    spec = TaskSpec(
+        ".venv/bin/composeswap",
+        (
+            "-f",
+            "${workspaceFolder}/deploy/compose.yaml",
+            "--project-directory",
+            "${workspaceFolder}",
+        ),
+        ("api",),
+    )
     updated = tasks_json(edited, spec)
     assert_only_ours_changed(edited, updated)
     check_tasks_file(updated, spec)
@@ -286,8 +319,8 @@ def test_a_second_copy_of_a_task_is_removed(case: str) -> None:
     written = read(FIXTURES / "vscode" / case / "after.json")
     tasks, shift = tasks_array(written)
     last = tasks.children[-1].node
-    copy = written[last.start + shift:last.end + shift]
-    doubled = written[:last.end + shift] + ",\n    " + copy + written[last.end + shift:]
+    copy = written[last.start + shift : last.end + shift]
+    doubled = written[: last.end + shift] + ",\n    " + copy + written[last.end + shift :]
     assert tasks_json(doubled, SPEC) == written
 
 
@@ -316,27 +349,43 @@ def test_the_users_lookalikes_are_left_alone() -> None:
 # Refusals
 
 
-@pytest.mark.parametrize("text, line, column, words", [
-    ('{\n  "tasks": [\n    {"label": "a"}\n    {"label": "b"}\n  ]\n}', 4, 5,
-     "expected ',' or ']'"),
-    ('{"tasks": [1,,2]}', 1, 14, "expected a value"),
-    ('{\n  "tasks": "unterminated\n}', 2, 12, "unterminated string"),
-    ('{ /* never closed\n', 1, 3, "unterminated comment"),
-    ('[]', 1, 1, "the top level of tasks.json is an array, not an object"),
-    ('// just a comment\n"tasks"', 2, 1, "is a string, not an object"),
-    ('{"tasks": {}}', 1, 11, "'tasks' is an object, not an array"),
-    ('{\n  "inputs": "x"\n}', 2, 13, "'inputs' is a string, not an array"),
-    ('{"tasks": [], "tasks": []}', 1, 15, "'tasks' is given twice"),
-    ('{"version": "0.1.0", "tasks": []}', 1, 13, 'version is "0.1.0"'),
-    ('\ufeff{"tasks": [}', 1, 12, "expected a value"),
-    ('{\r\n  "tasks": [\r\n    1 2\r\n  ]\r\n}', 3, 7, "expected ',' or ']'"),
-    ('{"tasks": [\n  {"label": "composeswap: status", "type": "shell", "command": "x"}\n]}',
-     2, 3, '"composeswap: status" is one composeswap writes'),
-    ('{"inputs": [{"id": "composeswapService", "type": "promptString"}]}', 1, 13,
-     '"composeswapService" is one composeswap writes'),
-])
+@pytest.mark.parametrize(
+    "text, line, column, words",
+    [
+        (
+            '{\n  "tasks": [\n    {"label": "a"}\n    {"label": "b"}\n  ]\n}',
+            4,
+            5,
+            "expected ',' or ']'",
+        ),
+        ('{"tasks": [1,,2]}', 1, 14, "expected a value"),
+        ('{\n  "tasks": "unterminated\n}', 2, 12, "unterminated string"),
+        ("{ /* never closed\n", 1, 3, "unterminated comment"),
+        ("[]", 1, 1, "the top level of tasks.json is an array, not an object"),
+        ('// just a comment\n"tasks"', 2, 1, "is a string, not an object"),
+        ('{"tasks": {}}', 1, 11, "'tasks' is an object, not an array"),
+        ('{\n  "inputs": "x"\n}', 2, 13, "'inputs' is a string, not an array"),
+        ('{"tasks": [], "tasks": []}', 1, 15, "'tasks' is given twice"),
+        ('{"version": "0.1.0", "tasks": []}', 1, 13, 'version is "0.1.0"'),
+        ('\ufeff{"tasks": [}', 1, 12, "expected a value"),
+        ('{\r\n  "tasks": [\r\n    1 2\r\n  ]\r\n}', 3, 7, "expected ',' or ']'"),
+        (
+            '{"tasks": [\n  {"label": "composeswap: status", "type": "shell", "command": "x"}\n]}',
+            2,
+            3,
+            '"composeswap: status" is one composeswap writes',
+        ),
+        (
+            '{"inputs": [{"id": "composeswapService", "type": "promptString"}]}',
+            1,
+            13,
+            '"composeswapService" is one composeswap writes',
+        ),
+    ],
+)
 def test_a_file_composeswap_cannot_edit_is_refused_at_its_position(
-        text: str, line: int, column: int, words: str) -> None:
+    text: str, line: int, column: int, words: str
+) -> None:
     with pytest.raises(TasksJsonError) as caught:
         tasks_json(text, SPEC)
     assert (caught.value.line, caught.value.column) == (line, column)
@@ -351,7 +400,7 @@ def test_a_damaged_file_is_refused_or_edited_exactly(data: st.DataObject) -> Non
     before = read(case / "after.json")
     at = data.draw(st.integers(0, len(before) - 1))
     damaged = before[:at] + data.draw(st.sampled_from(["", ",", "}", "]", "/", '"', "{", "\n"]))
-    damaged += before[at + data.draw(st.integers(0, 2)):]
+    damaged += before[at + data.draw(st.integers(0, 2)) :]
     try:
         after = tasks_json(damaged, SPEC)
     except TasksJsonError as error:
@@ -365,17 +414,32 @@ def test_a_damaged_file_is_refused_or_edited_exactly(data: st.DataObject) -> Non
 
 
 DIAGNOSTICS = [
-    ("compose.yaml:3:5: error: services.api.imgae: unknown key 'imgae' (did you mean 'image'?)",
-     ("compose.yaml", "3", "5", "error",
-      "services.api.imgae: unknown key 'imgae' (did you mean 'image'?)")),
-    ("compose.yaml:4:3: warning: services.web: something to look at",
-     ("compose.yaml", "4", "3", "warning", "services.web: something to look at")),
-    ("deploy/compose.override.yaml:12: error: no column here",
-     ("deploy/compose.override.yaml", "12", None, "error", "no column here")),
-    ("/home/me/my project/compose.yaml:7:1: error: a: b: c",
-     ("/home/me/my project/compose.yaml", "7", "1", "error", "a: b: c")),
-    ("C:\\src\\app\\compose.yaml:3:5: error: services.api: x",
-     ("C:\\src\\app\\compose.yaml", "3", "5", "error", "services.api: x")),
+    (
+        "compose.yaml:3:5: error: services.api.imgae: unknown key 'imgae' (did you mean 'image'?)",
+        (
+            "compose.yaml",
+            "3",
+            "5",
+            "error",
+            "services.api.imgae: unknown key 'imgae' (did you mean 'image'?)",
+        ),
+    ),
+    (
+        "compose.yaml:4:3: warning: services.web: something to look at",
+        ("compose.yaml", "4", "3", "warning", "services.web: something to look at"),
+    ),
+    (
+        "deploy/compose.override.yaml:12: error: no column here",
+        ("deploy/compose.override.yaml", "12", None, "error", "no column here"),
+    ),
+    (
+        "/home/me/my project/compose.yaml:7:1: error: a: b: c",
+        ("/home/me/my project/compose.yaml", "7", "1", "error", "a: b: c"),
+    ),
+    (
+        "C:\\src\\app\\compose.yaml:3:5: error: services.api: x",
+        ("C:\\src\\app\\compose.yaml", "3", "5", "error", "services.api: x"),
+    ),
 ]
 NOT_DIAGNOSTICS = [
     "compose.yaml: warning: schema validation skipped (--no-validate); the edit was still proven",
@@ -416,14 +480,27 @@ def test_the_pattern_skips_what_has_no_position(line: str) -> None:
 
 def test_the_pattern_reads_problems_as_composeswap_renders_them() -> None:
     for severity in Severity:
-        problem = Problem("x/compose.yaml", "unknown key 'imgae'", 3, 5, "services.api.imgae",
-                          severity)
+        problem = Problem(
+            "x/compose.yaml", "unknown key 'imgae'", 3, 5, "services.api.imgae", severity
+        )
         assert read_diagnostic(problem.render()) == (
-            "x/compose.yaml", "3", "5", severity.value, "services.api.imgae: unknown key 'imgae'")
+            "x/compose.yaml",
+            "3",
+            "5",
+            severity.value,
+            "services.api.imgae: unknown key 'imgae'",
+        )
 
 
-@pytest.mark.parametrize("name", ["imgae-typo.yaml", "build-targt-typo.yaml",
-                                  "undefined-network.yaml", "depends-on-undefined-service.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "imgae-typo.yaml",
+        "build-targt-typo.yaml",
+        "undefined-network.yaml",
+        "depends-on-undefined-service.yaml",
+    ],
+)
 def test_the_pattern_reads_the_clis_own_diagnostics(name: str, tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "invalid" / name, tmp_path / "compose.yaml")
     text, as_json = run(tmp_path, "validate"), run(tmp_path, "validate", "--format", "json")
@@ -433,21 +510,33 @@ def test_the_pattern_reads_the_clis_own_diagnostics(name: str, tmp_path: Path) -
     assert len(lines) == len(problems) > 0
     for line, problem in zip(lines, problems):
         message = f"{problem['path']}: {problem['message']}"
-        assert read_diagnostic(line) == (problem["file"], str(problem["line"]),
-                                         str(problem["column"]), problem["severity"], message)
+        assert read_diagnostic(line) == (
+            problem["file"],
+            str(problem["line"]),
+            str(problem["column"]),
+            problem["severity"],
+            message,
+        )
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node, as VS Code runs JavaScript")
 def test_javascript_reads_the_pattern_alike() -> None:
     lines = [line for line, _ in DIAGNOSTICS] + NOT_DIAGNOSTICS
-    script = ("const [pattern, lines] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-              "const re = new RegExp(pattern);"
-              "console.log(JSON.stringify(lines.map(l => { const m = re.exec(l);"
-              " return m ? m.slice(1).map(g => g === undefined ? null : g) : null; })));")
+    script = (
+        "const [pattern, lines] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "const re = new RegExp(pattern);"
+        "console.log(JSON.stringify(lines.map(l => { const m = re.exec(l);"
+        " return m ? m.slice(1).map(g => g === undefined ? null : g) : null; })));"
+    )
     pattern = generated_matcher()["pattern"]["regexp"]
-    done = subprocess.run(["node", "-e", script], input=json.dumps([pattern, lines]),
-                          capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ.get("PATH", "")})
+    done = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps([pattern, lines]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
     assert done.returncode == 0, done.stderr
     python = [list(m.groups()) if (m := re.match(pattern, line)) else None for line in lines]
     assert json.loads(done.stdout) == python
@@ -456,14 +545,18 @@ def test_javascript_reads_the_pattern_alike() -> None:
 # The proof
 
 
-@pytest.mark.parametrize("mistake", [
-    ('"make"', '"make all"'),  # a user's task changed
-    ('"silent"', '"always"'),  # another top-level key changed
-    ('"composeswap: status"', '"composeswap: stats"'),  # one of composeswap's not as generated
-    ('/* Tests */', '/* Tests */ ]'),  # text that no longer reads
-])
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        ('"make"', '"make all"'),  # a user's task changed
+        ('"silent"', '"always"'),  # another top-level key changed
+        ('"composeswap: status"', '"composeswap: stats"'),  # one of composeswap's not as generated
+        ("/* Tests */", "/* Tests */ ]"),  # text that no longer reads
+    ],
+)
 def test_an_edit_that_would_not_read_back_as_planned_is_refused(
-        mistake: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    mistake: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import composeswap.vscode as vscode
 
     plan = vscode._edits
