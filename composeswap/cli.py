@@ -274,8 +274,8 @@ def local(
 
     With no SERVICES, every managed service not already local.
     """
-    where = _where(before, options)
-    _run("local", where, services, {}, contexts, target, output_format, options)
+    settings = {"contexts": contexts, "target": target}
+    _run("local", _where(before, options), services, settings, output_format, options)
 
 
 @main.command(short_help="Pull services from the registry again.")
@@ -311,8 +311,8 @@ def remote(
 
     With no SERVICES, every managed service not already remote.
     """
-    where = _where(before, options)
-    _run("remote", where, services, images, {}, target, output_format, options)
+    settings = {"images": images, "target": target}
+    _run("remote", _where(before, options), services, settings, output_format, options)
 
 
 @main.command(short_help="Check the compose file; problems at file:line:col.")
@@ -378,7 +378,7 @@ def toggle(
     request = app.ToggleRequest(
         service,
         _cursor(at) if at else None,
-        _switch_request("local", _where(before, options), (), {}, {}, None, options),
+        _switch_request("local", _where(before, options), (), {}, options),
     )
     sys.exit(_guarded(lambda: app.toggle(request), output_format))
 
@@ -484,15 +484,14 @@ def _run(
     mode: str,
     where: Where,
     services: tuple[str, ...],
-    images: dict[str, str],
-    contexts: dict[str, str],
-    target: str | None,
+    settings: dict[str, Any],
     output_format: str,
-    modes: dict[str, bool],
+    options: dict[str, Any],
 ) -> None:
+    """``local`` or ``remote``: ``settings`` are this run's ``Overrides``, ``options`` the flags."""
     from composeswap import app
 
-    request = _switch_request(mode, where, services, images, contexts, target, modes)
+    request = _switch_request(mode, where, services, settings, options)
     sys.exit(_guarded(lambda: app.switch(request), output_format))
 
 
@@ -500,12 +499,10 @@ def _switch_request(
     mode: str,
     where: Where,
     services: tuple[str, ...],
-    images: dict[str, str],
-    contexts: dict[str, str],
-    target: str | None,
-    modes: dict[str, bool],
+    settings: dict[str, Any],
+    options: dict[str, Any],
 ) -> SwitchRequest:
-    chosen = [name for name in _MODES if modes.get(name)]
+    chosen = [name for name in _MODES if options.get(name)]
     if len(chosen) > 1:
         raise click.UsageError("--dry-run, --diff and --check exclude each other")
     from composeswap import app
@@ -515,11 +512,11 @@ def _switch_request(
     return app.SwitchRequest(
         mode=Mode(mode),
         services=services,
-        overrides=Overrides(images=images, contexts=contexts, target=target),
+        overrides=Overrides(**settings),
         write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
         where=where,
-        validate=not modes.get("no_validate"),
-        stage_check=not modes.get("no_stage_check"),
+        validate=not options.get("no_validate"),
+        stage_check=not options.get("no_stage_check"),
     )
 
 
