@@ -212,7 +212,7 @@ def main(
     \b
       composeswap local api      build api from its source folder
       composeswap remote         every managed service back to its registry image
-      composeswap remote --check fail (exit 1) while any service is in local form
+      composeswap remote --check fail (exit 1) while a managed service is local
 
     Exit codes: 0 done or nothing to do; 1 --check found work; 2 invalid input or refusal.
     """
@@ -315,7 +315,7 @@ def remote(
     _run("remote", _where(before, options), services, settings, output_format, options)
 
 
-@main.command(short_help="Check the compose file; problems at file:line:col.")
+@main.command(short_help="Check the project's files; problems at file:line:col.")
 @_format_option
 @_project_options
 @click.pass_obj
