@@ -1,6 +1,6 @@
 """A quick yes-or-maybe check of a JSON value against a vendored JSON schema, without jsonschema.
 
-Importing jsonschema costs ~80 ms and its validator needs ~0.5 s for a 1000-service file; this
+Importing jsonschema costs ~80 ms and its validator needs ~0.2 s for a 1000-service file; this
 module turns a schema into plain closures that answer in a few milliseconds. The answer is
 conservative: True means jsonschema's validator for the schema (``validator_for(schema)``)
 accepts the value too; False only means "ask jsonschema", which then also explains the problems.
@@ -12,16 +12,17 @@ It is meant as a fast path in front of ``composeswap.schema``::
 Only draft 2020-12 and the keywords of the vendored schemas are understood, and the check fails
 closed: a subschema with any other keyword (`not`, `if`, an unknown `x-note`, ...) answers False
 for every value, so jsonschema decides wherever it applies. `unhandled_keywords` lists such places;
-the tests require the vendored schemas to have none, so a schema refresh that starts using a new
-keyword fails them loudly rather than silently losing the fast path. `compile_schema` raises
+the tests require the vendored schemas as loaded (`composeswap.vendored.load`) to have none, so a
+schema refresh that starts using a new keyword fails them loudly rather than silently losing the
+fast path. `compile_schema` raises
 `UnsupportedSchema` for what falling back cannot make safe: another draft, a reference outside
 the document, a nested `$id`, or a handled keyword with a value of a form it does not check.
 
-Every keyword is checked exactly as jsonschema checks it, with one approximation:
-`unevaluatedProperties` counts only keys declared by the schema itself and the schemas it applies
-through `$ref` and `allOf`, never keys declared inside `anyOf`/`oneOf` branches. That can only
-reject more, and the vendored schemas never need it; an approximate subschema is never trusted
-where a wrong "no" could turn into a wrong "yes" (a `oneOf` branch), that `oneOf` answers False.
+Every keyword handled is checked exactly as jsonschema checks it. `unevaluatedProperties` is
+not handled (jsonschema works out per value which keys the subschemas applied in place evaluate):
+loading flattens the vendored Compose schema's uses of it into `additionalProperties` (see
+`composeswap.vendored.flatten_unevaluated`), and a use that flattening does not rewrite is left
+to jsonschema like any other keyword.
 
 Values are JSON values as `composeswap.schema` hands them to jsonschema: every mapping key a
 string (YAML's `8080:` key already turned into "8080"). Scalars JSON lacks, such as dates, may
@@ -189,7 +190,6 @@ _SHAPES: dict[str, Check] = {
     "properties": lambda value: isinstance(value, Mapping),
     "patternProperties": lambda value: isinstance(value, Mapping) and all(map(_is_regex, value)),
     "additionalProperties": _is_schema,
-    "unevaluatedProperties": _is_schema,
     "required": lambda value: isinstance(value, list) and all(isinstance(k, str) for k in value),
     "minProperties": _is_count,
     "maxProperties": _is_count,
@@ -418,10 +418,6 @@ class _Compiler:
         return checks
 
     def _key_plans(self, schema: Mapping[str, Any]) -> _KeyPlans:
-        unevaluated = schema.get("unevaluatedProperties")
-        evaluated = self._evaluated(schema) if unevaluated is not None else None
-        if evaluated is not None and evaluated.everything:
-            unevaluated = None
         return _KeyPlans(
             self.compile,
             schema.get("properties", {}),
@@ -432,58 +428,13 @@ class _Compiler:
             _Additional(re.compile(_any_pattern(schema)), schema["additionalProperties"])
             if "additionalProperties" in schema
             else None,
-            unevaluated,
-            evaluated,
         )
-
-    def _evaluated(self, schema: Mapping[str, Any]) -> _Evaluated:
-        """Keys that surely count as evaluated for `unevaluatedProperties` in `schema`.
-
-        Mirrors jsonschema's `find_evaluated_property_keys_by_schema` for a valid value: then
-        every `$ref` and `allOf` branch holds, so all keys they declare count. Keys declared only
-        inside a valid `anyOf`/`oneOf` branch are left out (and the answer marked incomplete):
-        too few evaluated keys make unevaluatedProperties stricter, never more lenient.
-        """
-        seen: set[str] = set()
-        own = _declared(schema, everything="additionalProperties" in schema)
-        return functools.reduce(
-            _Evaluated.union,
-            (self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)),
-            own,
-        )
-
-    def _evaluated_in_place(self, schema: object, seen: set[str]) -> _Evaluated:
-        if not isinstance(schema, Mapping):
-            return _Evaluated(frozenset(), frozenset())
-        # An additionalProperties or unevaluatedProperties that holds for the object leaves none
-        # of its keys unevaluated.
-        own = _declared(
-            schema,
-            everything=any(
-                word in schema for word in ("additionalProperties", "unevaluatedProperties")
-            ),
-        )
-        return functools.reduce(
-            _Evaluated.union,
-            (self._evaluated_in_place(sub, seen) for sub in self._in_place(schema, seen)),
-            own,
-        )
-
-    def _in_place(self, schema: Mapping[str, Any], seen: set[str]) -> list[object]:
-        """The schemas `schema` applies to the same value, which all hold when it holds."""
-        inner = list(schema.get("allOf", []))
-        ref = schema.get("$ref")
-        if ref is not None and ref not in seen:
-            seen.add(ref)
-            inner.append(_resolve(self._root, ref))
-        return inner
 
     def _is_exact(self, schema: object, visiting: frozenset[str] = frozenset()) -> bool:
         """Whether the compiled `schema` never rejects a value jsonschema accepts.
 
-        An incomplete unevaluatedProperties or a keyword left to jsonschema (which makes the
-        check reject every value) makes a check inexact; a recursive reference is taken as
-        inexact too, which is merely cautious.
+        A keyword left to jsonschema (which makes the check reject every value) makes a check
+        inexact; a recursive reference is taken as inexact too, which is merely cautious.
         """
         if not isinstance(schema, Mapping):
             return True
@@ -491,9 +442,6 @@ class _Compiler:
             exact = not _unhandled(schema, is_root=schema is self._root) and all(
                 self._is_exact(sub, visiting) for _, sub in _children(schema)
             )
-            if "unevaluatedProperties" in schema:
-                evaluated = self._evaluated(schema)
-                exact = exact and (evaluated.everything or evaluated.complete)
             ref = schema.get("$ref")
             if ref is not None:
                 exact = (
@@ -515,7 +463,7 @@ class _Compiler:
         return checks
 
 
-_KEY_WORDS = ("properties", "patternProperties", "additionalProperties", "unevaluatedProperties")
+_KEY_WORDS = ("properties", "patternProperties", "additionalProperties")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,33 +593,6 @@ def _unique(instance: object) -> bool:
 # Keyword checks for one kind of value (the caller has checked the kind)
 
 
-class _Evaluated(NamedTuple):
-    """Keys surely evaluated in place, for unevaluatedProperties; `complete` if exactly those."""
-
-    names: frozenset[str]
-    patterns: frozenset[str]
-    everything: bool = False
-    complete: bool = True
-
-    def union(self, other: _Evaluated) -> _Evaluated:
-        return _Evaluated(
-            self.names | other.names,
-            self.patterns | other.patterns,
-            self.everything or other.everything,
-            self.complete and other.complete,
-        )
-
-
-def _declared(schema: Mapping[str, Any], everything: bool) -> _Evaluated:
-    """The keys `schema` itself evaluates, not counting the schemas it applies."""
-    return _Evaluated(
-        frozenset(schema.get("properties", {})),
-        frozenset(schema.get("patternProperties", {})),
-        everything,
-        complete=not ("anyOf" in schema or "oneOf" in schema),
-    )
-
-
 class _Additional(NamedTuple):
     """additionalProperties, with the single regex jsonschema tries to call a key declared."""
 
@@ -680,7 +601,7 @@ class _Additional(NamedTuple):
 
 
 class _KeyPlans:
-    """properties, patternProperties, additionalProperties and unevaluatedProperties at once.
+    """properties, patternProperties and additionalProperties at once.
 
     Which of them apply to a key's value depends only on the key, and the same keys recur in
     every service, so the checks for a key (its plan) are worked out once, compiling the
@@ -693,15 +614,11 @@ class _KeyPlans:
         properties: Mapping[str, Any],
         patterns: list[tuple[re.Pattern[str], object]],
         additional: _Additional | None,
-        unevaluated: object,
-        evaluated: _Evaluated | None,
     ) -> None:
         self._compile = compile_schema
         self._properties = properties
         self._patterns = patterns
         self._additional = additional
-        self._unevaluated = unevaluated
-        self._evaluated = evaluated
         self._compiled: dict[int, Check] = {}
         self._plans: dict[object, tuple[Check, ...]] = {}
 
@@ -724,9 +641,7 @@ class _KeyPlans:
             # Not JSON (see the module's docstring). jsonschema stumbles over such a key where it
             # tries a pattern; rather than mirror exactly where, leave the value to jsonschema,
             # unless only `properties` looks at keys: a name never equals such a key.
-            only_names = (
-                not self._patterns and self._additional is None and (self._unevaluated is None)
-            )
+            only_names = not self._patterns and self._additional is None
             return () if only_names else (_reject,)
         schemas = [self._properties[key]] if key in self._properties else []
         schemas += [sub for pattern, sub in self._patterns if pattern.search(key)]
@@ -737,8 +652,6 @@ class _KeyPlans:
             and not (additional.patterns.pattern and additional.patterns.search(key))
         ):
             schemas.append(additional.schema)
-        if self._unevaluated is not None and not self._is_evaluated(key):
-            schemas.append(self._unevaluated)
         checks = [self._check(sub) for sub in schemas]
         if _reject in checks:
             return (_reject,)
@@ -748,12 +661,6 @@ class _KeyPlans:
         if id(schema) not in self._compiled:
             self._compiled[id(schema)] = self._compile(schema)
         return self._compiled[id(schema)]
-
-    def _is_evaluated(self, key: str) -> bool:
-        assert self._evaluated is not None
-        return key in self._evaluated.names or any(
-            re.search(pattern, key) for pattern in self._evaluated.patterns
-        )
 
 
 def _required_check(required: list[str]) -> Check:

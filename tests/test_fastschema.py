@@ -1,8 +1,9 @@
 """The jsonschema-free fast check: never a wrong yes, and on our schemas the same answer.
 
-jsonschema's own validator for each schema is the oracle. The vendored schemas need none of the
-fast check's approximations, so on them the two must agree exactly; the property that matters in
-general (fast True implies jsonschema valid) is asserted first so a failure says which it broke.
+jsonschema's own validator for each schema is the oracle. The vendored schemas, as loaded, use only
+keywords the fast check implements, so on them the two must agree exactly; the property that
+matters in general (fast True implies jsonschema valid) is asserted first so a failure says which
+it broke.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from jsonschema.validators import validator_for
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from composeswap import fastschema
+from composeswap import fastschema, vendored
 from composeswap.fastschema import (
     UnsupportedSchema,
     compile_schema,
@@ -351,34 +352,6 @@ _EXACT_SCHEMAS: list[dict[str, Any]] = [
         "$defs": {"list": {"type": "array", "items": {"$ref": "#/$defs/list"}}},
         "$ref": "#/$defs/list",
     },
-    {
-        "properties": {"a": {}},
-        "allOf": [{"properties": {"b": {"type": "integer"}}}, {"$ref": "#/$defs/c"}],
-        "$defs": {"c": {"patternProperties": {"^x-": {}}}},
-        "unevaluatedProperties": False,
-    },
-    {"properties": {"a": {}}, "unevaluatedProperties": {"type": "integer"}},
-    {"allOf": [{"additionalProperties": {"type": "string"}}], "unevaluatedProperties": False},
-    {
-        "allOf": [{"properties": {"a": {}}, "unevaluatedProperties": False}],
-        "unevaluatedProperties": False,
-        "properties": {"b": {}},
-    },
-]
-# unevaluatedProperties that jsonschema works out per value: the fast check may reject more.
-_APPROXIMATE_SCHEMAS: list[dict[str, Any]] = [
-    {
-        "anyOf": [{"properties": {"a": {"type": "integer"}}}, {"required": ["b"]}],
-        "properties": {"c": {}},
-        "unevaluatedProperties": False,
-    },
-    # Rejecting the second branch wrongly would leave one match where jsonschema sees two.
-    {
-        "oneOf": [
-            {"type": "object"},
-            {"oneOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False},
-        ]
-    },
 ]
 
 
@@ -391,34 +364,6 @@ def test_each_keyword_is_checked_exactly_as_jsonschema_checks_it(
     schema = {"$schema": _DRAFT, **schema}
     slow = validator_for(schema)(schema).is_valid(instance)  # type: ignore[arg-type]
     assert compile_schema(schema)(instance) == slow
-
-
-@pytest.mark.parametrize("schema", _APPROXIMATE_SCHEMAS, ids=repr)
-@settings(max_examples=150, deadline=None)
-@given(instance=_TRICKY)
-def test_an_approximation_only_ever_rejects_more(schema: dict[str, Any], instance: object) -> None:
-    schema = {"$schema": _DRAFT, **schema}
-    slow = validator_for(schema)(schema).is_valid(instance)  # type: ignore[arg-type]
-    assert slow or not compile_schema(schema)(instance)
-
-
-@pytest.mark.parametrize(
-    ("instance", "expected"),
-    [
-        ({"c": 1}, True),
-        ({"c": 1, "a": 1}, False),  # valid, but `a` is evaluated only in anyOf
-    ],
-)
-def test_keys_from_an_any_of_branch_are_left_to_jsonschema(
-    instance: object, expected: bool
-) -> None:
-    assert compile_schema(_APPROXIMATE_SCHEMAS[0])(instance) is expected
-
-
-def test_an_approximate_one_of_branch_is_not_trusted() -> None:
-    schema = _APPROXIMATE_SCHEMAS[1]
-    assert not validator_for(schema)(schema).is_valid({"a": 1})
-    assert not compile_schema(schema)({"a": 1})
 
 
 @pytest.mark.parametrize(
@@ -463,12 +408,31 @@ _LEFT_TO_JSONSCHEMA: list[tuple[dict[str, Any], object]] = [
     ({"multipleOf": 2}, 3),
     ({"unevaluatedItems": False}, [1]),
     ({"$dynamicRef": "#/$defs/text", "$defs": {"text": {"type": "string"}}}, 1),
+    # Flattened where the vendored schema uses it (composeswap.vendored), nowhere else.
+    ({"properties": {"a": {}}, "unevaluatedProperties": False}, {"b": 1}),
+    ({"allOf": [{"properties": {"a": {}}}], "unevaluatedProperties": {"type": "string"}}, {"b": 1}),
+    (
+        {
+            "anyOf": [{"properties": {"a": {"type": "integer"}}}, {"required": ["b"]}],
+            "unevaluatedProperties": False,
+        },
+        {"a": "x", "b": 1},
+    ),
     # Deeper down, the subschema holding the keyword answers for the value there.
     ({"properties": {"a": {"not": {}}}}, {"a": 1}),
     ({"items": {"$ref": "#/$defs/odd"}, "$defs": {"odd": {"not": {"multipleOf": 2}}}}, [2]),
     ({"anyOf": [{"not": {"type": "integer"}}, {"type": "string"}]}, 1),
     # jsonschema sees two matches; a branch that fell back must not make it look like one.
     ({"oneOf": [{"type": "integer"}, {"not": {"type": "string"}}]}, 1),
+    (
+        {
+            "oneOf": [
+                {"type": "object"},
+                {"oneOf": [{"properties": {"a": {}}}], "unevaluatedProperties": False},
+            ]
+        },
+        {"a": 1},
+    ),
 ]
 
 
@@ -537,8 +501,12 @@ def test_every_subschema_the_audit_lists_is_left_to_jsonschema() -> None:
 
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_the_vendored_schemas_use_only_keywords_the_fast_check_implements(name: str) -> None:
-    """A refresh that brings a new keyword fails here: implement it, or the fast path is lost."""
-    schema = load_schema(name)
+    """A refresh that brings a new keyword fails here: implement it, or the fast path is lost.
+
+    Audited as `fastschema.is_valid` compiles it, flattened by `vendored.load`: the file itself
+    has `unevaluatedProperties`, which flattening rewrites (tests/test_flatten.py).
+    """
+    schema = vendored.load(name)
     assert unhandled_keywords(schema) == []
     compile_schema(schema)
 

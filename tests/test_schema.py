@@ -353,3 +353,17 @@ def test_refresh_lists_each_keyword_the_fast_check_leaves_to_jsonschema(
     report = capsys.readouterr().err
     assert "compose-spec.json: not at #/properties/a" in report
     assert "composeswap.json: dependentRequired at #" in report
+
+
+def test_refresh_audits_the_schemas_as_composeswap_loads_them(refresh: Any, tmp_path: Path) -> None:
+    """Flattened: a service's unevaluatedProperties costs nothing, one left in place is listed."""
+    definitions = {
+        "spec": {"properties": {"image": {}}},
+        "service": {"allOf": [{"$ref": "#/$defs/spec"}], "unevaluatedProperties": False},
+    }
+    compose = {"$defs": definitions, "properties": {"a": {"$ref": "#/$defs/service"}}}
+    (tmp_path / "compose-spec.json").write_text(json.dumps(compose), "utf-8")
+    (tmp_path / "composeswap.json").write_text('{"unevaluatedProperties": false}', "utf-8")
+    found = refresh.audit(tmp_path)
+    assert found["compose-spec.json"] == []
+    assert [str(keyword) for keyword in found["composeswap.json"]] == ["unevaluatedProperties at #"]
