@@ -111,7 +111,6 @@ def switch(compose: Path, *commands: tuple[str, ...]) -> list[Step]:
 def assert_clear_refusal(compose: Path, step: Step) -> None:
     """Exit 2, every stderr line ``file[:line:col]: error: ...``, and the file untouched."""
     assert step.result.exit_code == 2, step
-    assert "Traceback" not in step.result.stdout + step.result.stderr
     lines = step.result.stderr.splitlines()
     assert lines, "a refusal must say why"
     pattern = re.compile(rf"{re.escape(compose.name)}(:\d+:\d+)?: error: \S")

@@ -234,7 +234,6 @@ def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
         original = case.text.encode("utf-8")
         compose.write_bytes(original)
         there = run(project, mode, *names)
-        assert "Traceback" not in there.stdout + there.stderr
         reason = refusal(case, names)
         if reason is not None:  # a clean refusal: the file is untouched
             assert there.exit_code == 2, f"not refused: {reason}"
