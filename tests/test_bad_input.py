@@ -62,7 +62,6 @@ class Case:
     folders: tuple[str, ...] = ("api",)
     setup: Setup | None = None
     own_process: bool = False  # run as a real process, with a hang guard and a memory cap
-    bug: str = ""  # a known bug, reported: the case is expected to fail until it is fixed
 
 
 def unreadable(_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -373,18 +372,11 @@ CASES: dict[str, Case] = {
 
 
 def params() -> list[object]:
-    found: list[object] = []
-    for name, case in CASES.items():
-        marks = (
-            [pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"bug: {case.bug}")]
-            if case.bug
-            else []
-        )
-        found += [
-            pytest.param(name, command, id=f"{name}-{command}", marks=marks)
-            for command in case.commands
-        ]
-    return found
+    return [
+        pytest.param(name, command, id=f"{name}-{command}")
+        for name, case in CASES.items()
+        for command in case.commands
+    ]
 
 
 def own_process(folder: Path, *args: str) -> Result:
