@@ -28,54 +28,13 @@ from tests.helpers import (
     source_folder,
 )
 
-GOLDEN = FIXTURES / "golden"
-CASE_FOLDERS = sorted(path for path in GOLDEN.iterdir() if path.is_dir()) if GOLDEN.is_dir() else []
-
-# Used only while fixtures/golden holds no case, so the oracle always has something to read.
-# Written to tmp_path by the test that uses them, never to fixtures/.
-BUILTIN_CASES = {
-    "builtin-local": {
-        "before.yaml": b"services:\n"
-        b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        b"  db:\n    image: postgres:16\n",
-        "after.yaml": b"services:\n"
-        b"  api:\n    build:\n      context: ./api\n      target: dev\n"
-        b"  db:\n    image: postgres:16\n",
-        "command": b"local api\n",
-    },
-    "builtin-remote": {
-        "before.yaml": b"services:\n  web:\n    build: ./web  # from the checkout\n",
-        "after.yaml": b"services:\n  web:\n    x-composeswap-build: ./web  # from the checkout\n"
-        b"    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
-        "command": b"remote web\n",
-    },
-}
+# The golden cases: test_golden checks their bytes, this file Compose's reading of them.
+CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
 
 # Options that take a value, so that the value is not read as a service name.
 VALUE_OPTIONS = {"-f", "--file", "--context", "--image", "--target", "--format"}
 PAUSED_BUILD = "x-composeswap-paused-build"
 OPPOSITE = {"local": "remote", "remote": "local"}
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    folder: Path | None  # None: one of BUILTIN_CASES
-
-    def materialize(self, tmp_path: Path) -> Path:
-        """The case's folder: the fixture itself, or a built-in case written under tmp_path."""
-        if self.folder is not None:
-            return self.folder
-        folder = tmp_path / "case"
-        folder.mkdir()
-        for name, text in BUILTIN_CASES[self.name].items():
-            (folder / name).write_bytes(text)
-        return folder
-
-
-CASES = [Case(folder.name, folder) for folder in CASE_FOLDERS] or [
-    Case(name, None) for name in BUILTIN_CASES
-]
 
 
 @dataclass(frozen=True)
@@ -216,9 +175,8 @@ def check_switched(
             assert isinstance(image, str) and image and "$" not in image, (name, image)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None:
-    source = case.materialize(tmp_path)
+@pytest.mark.parametrize("source", CASES, ids=[case.name for case in CASES])
+def test_docker_compose_reads_the_asked_form(source: Path, tmp_path: Path) -> None:
     forward, backward = commands(source)
     before, after = load(source / "before.yaml"), load(source / "after.yaml")
     names = switched_services(forward, before, after)
@@ -232,16 +190,6 @@ def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None
     check_switched(
         backward, after, new, old, switched_services(backward, after, before), compose.parent
     )
-
-
-@pytest.mark.parametrize("name", sorted(BUILTIN_CASES))
-def test_builtin_cases_are_what_composeswap_writes(name: str, tmp_path: Path) -> None:
-    source = Case(name, None).materialize(tmp_path)
-    compose = project(source, tmp_path)
-    compose.write_bytes((source / "before.yaml").read_bytes())
-    args = (source / "command").read_text().split()
-    assert run(compose.parent, *args).exit_code == 0
-    assert compose.read_bytes() == (source / "after.yaml").read_bytes()
 
 
 # --- the demo project ---------------------------------------------------------------------------
