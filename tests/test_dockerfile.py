@@ -31,14 +31,7 @@ from composeswap.dockerfile import (
 from tests.helpers import CORPUS, FIXTURES, ROOT, load_yaml
 from tests.test_properties import PROFILE
 
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "awesome-compose"
-DOCKERFILES = sorted(
-    [
-        *CORPUS.rglob("Dockerfile"),
-        *(FIXTURES / "demo").rglob("Dockerfile"),
-        *(SHARED_CORPUS.rglob("Dockerfile") if SHARED_CORPUS.is_dir() else []),
-    ]
-)
+DOCKERFILES = sorted([*CORPUS.rglob("Dockerfile"), *(FIXTURES / "demo").rglob("Dockerfile")])
 
 # Independent of the reader: one FROM per line, optional flags, optional AS name.
 FROM_LINE = re.compile(
@@ -60,7 +53,7 @@ EXPECTED = {
 
 def example(path: Path) -> str:
     """``flask/app`` for a corpus Dockerfile, ``demo/api`` for one of the demo."""
-    base = next(base for base in (CORPUS, SHARED_CORPUS, FIXTURES) if path.is_relative_to(base))
+    base = next(base for base in (CORPUS, FIXTURES) if path.is_relative_to(base))
     return path.parent.relative_to(base).as_posix()
 
 
@@ -75,7 +68,7 @@ def test_the_corpus_and_demo_have_dockerfiles() -> None:
 
 
 def dockerfile_id(path: Path) -> str:
-    return str(path.relative_to(ROOT.parent if path.is_relative_to(SHARED_CORPUS) else ROOT))
+    return str(path.relative_to(ROOT))
 
 
 @pytest.mark.parametrize("path", DOCKERFILES, ids=dockerfile_id)
