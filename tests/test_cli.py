@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from composeswap import __version__
-from tests.helpers import run, source_folder
+from tests.helpers import DEV_IMAGE, LOCAL_API, REMOTE_API, project, run, source_folder
 
-DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
-REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 STACK = (
     b"services:\n"
     b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
@@ -25,16 +22,6 @@ STACK = (
 )
 # file:line:col: error: where: message
 POSITIONED = re.compile(r"^compose\.yaml:\d+:\d+: error: ", re.MULTILINE)
-
-
-def project(folder: Path, text: bytes, *sources: str) -> Path:
-    """A compose.yaml holding ``text`` in ``folder``, with the given source folders beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        source_folder(folder / source)
-    compose = folder / "compose.yaml"
-    compose.write_bytes(text)
-    return compose
 
 
 # --- entry points ------------------------------------------------------------------------------

@@ -20,10 +20,13 @@ from ruamel.yaml.error import YAMLError
 from tests.helpers import (
     CORPUS,
     FIXTURES,
+    LOCAL_API,
+    REMOTE_API,
     Result,
     compose_config,
     compose_json,
     load_yaml,
+    project,
     run,
     source_folder,
 )
@@ -78,23 +81,19 @@ def service_names(source: Path) -> list[str]:
     return [str(name) for name in services] if isinstance(services, dict) else []
 
 
-def project(source: Path, folder: Path) -> Path:
+def copied(source: Path, folder: Path) -> Path:
     """``source`` as compose.yaml in ``folder``, with its .env and a folder per service."""
-    compose = folder / "compose.yaml"
-    compose.write_bytes(source.read_bytes())
     env = source.parent / ".env"
     if env.is_file():  # Compose interpolates from the project's .env: part of the project
         shutil.copy(env, folder / ".env")
-    for name in service_names(source):
-        source_folder(folder / name)
-    return compose
+    return project(folder, source.read_bytes(), *service_names(source))
 
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Verdict]:
     found = {}
     for case, source in CASES.items():
-        compose = project(source, tmp_path_factory.mktemp("agreement"))
+        compose = copied(source, tmp_path_factory.mktemp("agreement"))
         ours = run(compose.parent, "validate")
         theirs = compose_config(compose, "-q")
         detail = (
@@ -360,14 +359,8 @@ def test_composeswap_settings_problems_are_reported_where_they_are(tmp_path: Pat
 # --- --no-validate ------------------------------------------------------------------------------
 
 
-FUTURE = (
-    b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-    b"    some_future_key: 1\n"
-)
-FUTURE_LOCAL = (
-    b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
-    b"    some_future_key: 1\n"
-)
+FUTURE = REMOTE_API + b"    some_future_key: 1\n"
+FUTURE_LOCAL = LOCAL_API + b"    some_future_key: 1\n"
 SKIPPED = (
     "compose.yaml: warning: schema validation skipped (--no-validate); the edit was still proven"
 )
@@ -464,16 +457,14 @@ def test_a_result_compose_would_reject_is_never_written(
         return {name: {**data, "imgae": "typo"} for name, data in switched.items()}
 
     monkeypatch.setattr(composeswap.app, "prove", proven_but_invalid)
-    text = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-    source_folder(tmp_path / "api")
-    (tmp_path / "compose.yaml").write_bytes(text)
+    compose = project(tmp_path, REMOTE_API, "api")
     result = run(tmp_path, "local")
     assert result.exit_code == 2
     assert (
         "refusing to write: the result would not be valid (services.api.imgae: unknown key"
         in result.stderr
     )
-    assert (tmp_path / "compose.yaml").read_bytes() == text
+    assert compose.read_bytes() == REMOTE_API
 
 
 DEPENDENCIES = {
