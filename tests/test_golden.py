@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, load_yaml, run, source_folder
+from tests.helpers import FIXTURES, golden_project, run
 
 CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
 
@@ -24,27 +24,12 @@ def reverse_of(args: list[str]) -> list[str]:
     return [opposite, *names]
 
 
-def prepare(case: Path, tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    folders_file = case / "folders"
-    if folders_file.exists():
-        folders = folders_file.read_text().split()
-    else:
-        folders = list(load_yaml((case / "before.yaml").read_bytes())["services"])
-    for folder in folders:
-        source_folder(project / folder)
-    compose = project / "compose.yaml"
-    compose.write_bytes((case / "before.yaml").read_bytes())
-    return compose
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_golden_case(case: Path, tmp_path: Path) -> None:
     commands = (case / "command").read_text().splitlines()
     forward = commands[0].split()
     backward = commands[1].split() if len(commands) > 1 else reverse_of(forward)
-    compose = prepare(case, tmp_path)
+    compose = golden_project(case, tmp_path)
     before, after = (case / "before.yaml").read_bytes(), (case / "after.yaml").read_bytes()
 
     first = run(compose.parent, *forward)

@@ -23,9 +23,9 @@ from tests.helpers import (
     SWITCHED_KEYS,
     assert_only_switched_differ,
     compose_project,
+    golden_project,
     load_yaml,
     run,
-    source_folder,
 )
 
 # The golden cases: test_golden checks their bytes, this file Compose's reading of them.
@@ -93,21 +93,6 @@ def switched_services(request: Request, before: dict[str, Any], after: dict[str,
     if request.services:
         return list(request.services)
     return [name for name, entry in before["services"].items() if entry != after["services"][name]]
-
-
-def project(case: Path, folder: Path) -> Path:
-    """Where compose.yaml goes, in a folder with a folder per service and per line of ``folders``.
-
-    before.yaml and after.yaml are both read from here, so that the absolute paths in Compose's
-    readings of them match.
-    """
-    root = (folder / "project").resolve()
-    names = list(load(case / "before.yaml")["services"])
-    if (case / "folders").exists():
-        names += (case / "folders").read_text().split()
-    for name in names:
-        source_folder(root / name)
-    return root / "compose.yaml"
 
 
 def compose_reading(compose: Path, text: bytes) -> dict[str, Any]:
@@ -182,7 +167,9 @@ def test_docker_compose_reads_the_asked_form(source: Path, tmp_path: Path) -> No
     names = switched_services(forward, before, after)
     assert names, "the command switches nothing"
 
-    compose = project(source, tmp_path)
+    # before.yaml and after.yaml are both read from here, so that the absolute paths in
+    # Compose's readings of them match.
+    compose = golden_project(source, tmp_path)
     old = compose_reading(compose, (source / "before.yaml").read_bytes())
     new = compose_reading(compose, (source / "after.yaml").read_bytes())
     assert_only_switched_differ(old, new, names)
