@@ -28,11 +28,11 @@ from pathlib import Path
 import pytest
 
 import composeswap.files
-from tests.helpers import Result, run, source_folder
+from tests.helpers import DEV_IMAGE, Result, run, source_folder
 
 LOCAL, REMOTE, VALIDATE = "local", "remote", "validate"
 EVERY = (LOCAL, REMOTE, VALIDATE)
-DEV_API = b"    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+DEV_API = f"    image: {DEV_IMAGE}\n".encode()
 TAB_MESSAGE = (
     "invalid YAML: a tab character where this YAML reader takes none (to indent, after "
     "a '-' or '?', or inside an unquoted value): replace it with spaces, or quote the "
