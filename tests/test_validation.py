@@ -187,10 +187,7 @@ def test_every_problem_is_reported_in_file_order_at_its_key_or_value(tmp_path: P
 def test_local_and_remote_refuse_invalid_input_with_the_same_problems(
     tmp_path: Path, command: str
 ) -> None:
-    for name in ("api", "db"):
-        source_folder(tmp_path / name)
-    compose = tmp_path / "compose.yaml"
-    compose.write_bytes(SEVERAL_PROBLEMS)
+    compose = project(tmp_path, SEVERAL_PROBLEMS, "api", "db")
     for args in ([command], [command, "db"], [command, "--dry-run"]):
         result = run(tmp_path, *args)
         assert result.exit_code == 2, args
@@ -367,9 +364,7 @@ SKIPPED = (
 
 
 def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Path) -> None:
-    source_folder(tmp_path / "api")
-    compose = tmp_path / "compose.yaml"
-    compose.write_bytes(FUTURE)
+    compose = project(tmp_path, FUTURE, "api")
     result = run(tmp_path, "local")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
@@ -379,9 +374,7 @@ def test_a_key_newer_than_the_schema_is_refused_without_no_validate(tmp_path: Pa
 
 
 def test_no_validate_switches_a_file_with_a_newer_key_and_warns(tmp_path: Path) -> None:
-    source_folder(tmp_path / "api")
-    compose = tmp_path / "compose.yaml"
-    compose.write_bytes(FUTURE)
+    compose = project(tmp_path, FUTURE, "api")
     result = run(tmp_path, "local", "--no-validate")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
