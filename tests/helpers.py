@@ -20,6 +20,10 @@ from composeswap.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 CORPUS = FIXTURES / "corpus" / "awesome-compose"
+CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))  # one per example
+# fixtures/golden/NAME: before.yaml, after.yaml, command (test_golden's docstring says more).
+GOLDEN_CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
+OPPOSITE = {"local": "remote", "remote": "local"}
 ORACLE_ENV = {"DOCKER_REGISTRY": "registry.example.com", "IMAGE_TAG": "1.0", "IMAGE_NAME": "app"}
 
 

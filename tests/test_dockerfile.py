@@ -28,7 +28,7 @@ from composeswap.dockerfile import (
     has_stage,
     read_stages,
 )
-from tests.helpers import CORPUS, FIXTURES, ROOT, load_yaml
+from tests.helpers import CORPUS, CORPUS_FILES, FIXTURES, ROOT, load_yaml
 from tests.test_properties import PROFILE
 
 DOCKERFILES = sorted([*CORPUS.rglob("Dockerfile"), *(FIXTURES / "demo").rglob("Dockerfile")])
@@ -84,7 +84,7 @@ def test_every_real_dockerfile_reads_as_its_from_lines_say(path: Path) -> None:
 def corpus_builds() -> list[tuple[Path, str, str, dict[str, Any]]]:
     """(compose file, service, context, build mapping) for every build with a target."""
     builds = []
-    for file in sorted(CORPUS.glob("*/compose.y*ml")):
+    for file in CORPUS_FILES:
         for name, service in load_yaml(file.read_bytes())["services"].items():
             build = service.get("build") if isinstance(service, dict) else None
             if isinstance(build, dict) and "target" in build:

@@ -20,6 +20,8 @@ import pytest
 
 from tests.helpers import (
     FIXTURES,
+    GOLDEN_CASES,
+    OPPOSITE,
     SWITCHED_KEYS,
     assert_only_switched_differ,
     compose_project,
@@ -28,13 +30,9 @@ from tests.helpers import (
     run,
 )
 
-# The golden cases: test_golden checks their bytes, this file Compose's reading of them.
-CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
-
 # Options that take a value, so that the value is not read as a service name.
 VALUE_OPTIONS = {"-f", "--file", "--context", "--image", "--target", "--format"}
 PAUSED_BUILD = "x-composeswap-paused-build"
-OPPOSITE = {"local": "remote", "remote": "local"}
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,8 @@ def check_switched(
             assert isinstance(image, str) and image and "$" not in image, (name, image)
 
 
-@pytest.mark.parametrize("source", CASES, ids=[case.name for case in CASES])
+# test_golden checks the cases' bytes; this, Compose's reading of them.
+@pytest.mark.parametrize("source", GOLDEN_CASES, ids=[case.name for case in GOLDEN_CASES])
 def test_docker_compose_reads_the_asked_form(source: Path, tmp_path: Path) -> None:
     forward, backward = commands(source)
     before, after = load(source / "before.yaml"), load(source / "after.yaml")

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 
 from composeswap import schema
 from tests.helpers import (
+    OPPOSITE,
     ORACLE_ENV,
     assert_only_switched_differ,
     compose_project,
@@ -240,7 +241,7 @@ def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
         switched = compose.read_bytes().decode("utf-8")
         assert_only_switched_services_changed(case.text, switched, names)
         assert schema.compose_violations(load(switched)) == []
-        back = run(compose.parent, {"local": "remote", "remote": "local"}[mode], *names)
+        back = run(compose.parent, OPPOSITE[mode], *names)
         assert back.exit_code == 0, back.stderr
         assert compose.read_bytes() == original
 

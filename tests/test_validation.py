@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from tests.helpers import (
     CORPUS,
+    CORPUS_FILES,
     FIXTURES,
     LOCAL_API,
     REMOTE_API,
@@ -35,7 +36,7 @@ from tests.helpers import (
 
 
 def compose_files() -> Iterator[Path]:
-    yield from CORPUS.glob("*/compose.y*ml")
+    yield from CORPUS_FILES
     for path in FIXTURES.rglob("*"):
         if path.suffix in (".yaml", ".yml") and path.is_file() and CORPUS not in path.parents:
             yield path
