@@ -1,4 +1,5 @@
-"""Shared test helpers: running the CLI in-process, the corpus, and Docker Compose as oracle."""
+"""Shared test helpers: running the CLI in-process, projects to run it on, the corpus and golden
+cases, and Docker Compose as oracle."""
 
 from __future__ import annotations
 
