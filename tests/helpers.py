@@ -1,4 +1,5 @@
-"""Shared test helpers: running the CLI in-process, the corpus, and Docker Compose as oracle."""
+"""Shared test helpers: running the CLI in-process, projects to run it on, the corpus and golden
+cases, and Docker Compose as oracle."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from composeswap.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 CORPUS = FIXTURES / "corpus" / "awesome-compose"
+CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))  # one per example
+# fixtures/golden/NAME: before.yaml, after.yaml, command (test_golden's docstring says more).
+GOLDEN_CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
+OPPOSITE = {"local": "remote", "remote": "local"}
 ORACLE_ENV = {"DOCKER_REGISTRY": "registry.example.com", "IMAGE_TAG": "1.0", "IMAGE_NAME": "app"}
 
 
@@ -77,6 +82,35 @@ def source_folder(folder: Path) -> Path:
     for name in ("Dockerfile", "Dockerfile.dev"):
         (folder / name).write_text(DOCKERFILE)
     return folder
+
+
+# The service most tests switch: 'api', whose image is the registry's dev build, so that
+# composeswap manages it; LOCAL_API is what `composeswap local` makes of REMOTE_API.
+DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
+REMOTE_API = f"services:\n  api:\n    image: {DEV_IMAGE}\n".encode()
+LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
+
+
+def project(folder: Path, text: bytes | str, *sources: str, name: str = "compose.yaml") -> Path:
+    """``text`` as the compose file ``name`` in ``folder``, with a source folder (see
+    source_folder) beside it for each of ``sources``; the compose file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        source_folder(folder / source)
+    compose = folder / name
+    # Bytes as given: a str is encoded as UTF-8, never with the locale's encoding or newlines.
+    compose.write_bytes(text.encode() if isinstance(text, str) else text)
+    return compose
+
+
+def golden_project(case: Path, folder: Path) -> Path:
+    """A golden case (fixtures/golden/NAME) set up under ``folder``: its before.yaml as
+    compose.yaml, with the source folders its ``folders`` file lists, else one per service."""
+    before = (case / "before.yaml").read_bytes()
+    listed = case / "folders"
+    sources = listed.read_text().split() if listed.exists() else list(load_yaml(before)["services"])
+    # Resolved: Compose's readings hold absolute paths, which tests compare.
+    return project((folder / "project").resolve(), before, *sources)
 
 
 def docker_compose() -> Path:

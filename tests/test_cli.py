@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from composeswap import __version__
-from tests.helpers import Result, run, source_folder
+from tests.helpers import DEV_IMAGE, LOCAL_API, REMOTE_API, project, run, source_folder
 
-DEV_IMAGE = "${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev"
-REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 STACK = (
     b"services:\n"
     b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
@@ -25,20 +22,6 @@ STACK = (
 )
 # file:line:col: error: where: message
 POSITIONED = re.compile(r"^compose\.yaml:\d+:\d+: error: ", re.MULTILINE)
-
-
-def project(folder: Path, text: bytes, *sources: str) -> Path:
-    """A compose.yaml holding ``text`` in ``folder``, with the given source folders beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        source_folder(folder / source)
-    compose = folder / "compose.yaml"
-    compose.write_bytes(text)
-    return compose
-
-
-def no_traceback(result: Result) -> None:
-    assert "Traceback" not in result.stdout + result.stderr
 
 
 # --- entry points ------------------------------------------------------------------------------
@@ -551,7 +534,6 @@ def test_naming_a_third_party_service_without_a_folder_is_refused(tmp_path: Path
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, "local", "db")
     assert result.exit_code == 2
-    no_traceback(result)
     assert "./db" in result.stderr
     assert "does not exist" in result.stderr
     assert re.search(r"^compose\.yaml:6:3: error: services\.db: ", result.stderr, re.MULTILINE)
@@ -574,7 +556,6 @@ def test_local_refuses_a_missing_source_folder(tmp_path: Path) -> None:
     compose = project(tmp_path, REMOTE_API)
     result = run(tmp_path, "local")
     assert result.exit_code == 2
-    no_traceback(result)
     assert "source folder ./api does not exist" in result.stderr
     assert "--context api=PATH" in result.stderr
     assert POSITIONED.search(result.stderr)
@@ -676,7 +657,6 @@ def test_unknown_service_suggests_the_closest(tmp_path: Path, args: list[str], p
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
     assert result.exit_code == 2
-    no_traceback(result)
     assert f"{prefix}no service 'apx'; did you mean 'api'?" in result.stderr
     assert "api, web, db" in result.stderr
     assert compose.read_bytes() == STACK
@@ -714,7 +694,6 @@ def test_malformed_pair_is_a_usage_error(tmp_path: Path, args: list[str]) -> Non
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
     assert result.exit_code == 2
-    no_traceback(result)
     assert "SERVICE=VALUE" in result.stderr
     assert compose.read_bytes() == STACK
 
@@ -734,7 +713,6 @@ def test_other_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     compose = project(tmp_path, STACK, "api", "web")
     result = run(tmp_path, *args)
     assert result.exit_code == 2
-    no_traceback(result)
     assert compose.read_bytes() == STACK
 
 
@@ -769,7 +747,6 @@ def test_invalid_input_is_reported_with_its_position(
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, mode)
     assert result.exit_code == 2
-    no_traceback(result)
     assert result.stderr.startswith(message), result.stderr
     assert compose.read_bytes() == text
 
@@ -784,7 +761,6 @@ def test_forbidden_character_is_reported_with_its_position(
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "local")
     assert result.exit_code == 2
-    no_traceback(result)
     assert result.stderr.startswith("compose.yaml:3:13: error: "), result.stderr
     assert compose.read_bytes() == text
 
@@ -800,7 +776,6 @@ def test_deeply_nested_value_is_a_message_not_a_traceback(tmp_path: Path) -> Non
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "remote")
     assert result.exit_code == 2
-    no_traceback(result)
     assert compose.read_bytes() == text
 
 
@@ -809,7 +784,6 @@ def test_complex_service_name_is_named_readably(tmp_path: Path) -> None:
     compose = project(tmp_path, text)
     result = run(tmp_path, "local")
     assert result.exit_code == 2
-    no_traceback(result)
     assert result.stderr.startswith("compose.yaml:2:5: error: "), result.stderr
     assert "ScalarNode" not in result.stderr
     assert compose.read_bytes() == text
@@ -820,7 +794,6 @@ def test_service_that_is_an_alias_is_refused_with_its_position(tmp_path: Path) -
     compose = project(tmp_path, text, "api")
     result = run(tmp_path, "local")
     assert result.exit_code == 2
-    no_traceback(result)
     assert compose.read_bytes() == text
     assert result.stderr.startswith("compose.yaml:4:3: error: services.api: "), result.stderr
     assert "please report" not in result.stderr

@@ -28,17 +28,10 @@ from composeswap.dockerfile import (
     has_stage,
     read_stages,
 )
-from tests.helpers import CORPUS, FIXTURES, ROOT, load_yaml
+from tests.helpers import CORPUS, CORPUS_FILES, FIXTURES, ROOT, load_yaml
 from tests.test_properties import PROFILE
 
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "awesome-compose"
-DOCKERFILES = sorted(
-    [
-        *CORPUS.rglob("Dockerfile"),
-        *(FIXTURES / "demo").rglob("Dockerfile"),
-        *(SHARED_CORPUS.rglob("Dockerfile") if SHARED_CORPUS.is_dir() else []),
-    ]
-)
+DOCKERFILES = sorted([*CORPUS.rglob("Dockerfile"), *(FIXTURES / "demo").rglob("Dockerfile")])
 
 # Independent of the reader: one FROM per line, optional flags, optional AS name.
 FROM_LINE = re.compile(
@@ -60,7 +53,7 @@ EXPECTED = {
 
 def example(path: Path) -> str:
     """``flask/app`` for a corpus Dockerfile, ``demo/api`` for one of the demo."""
-    base = next(base for base in (CORPUS, SHARED_CORPUS, FIXTURES) if path.is_relative_to(base))
+    base = next(base for base in (CORPUS, FIXTURES) if path.is_relative_to(base))
     return path.parent.relative_to(base).as_posix()
 
 
@@ -75,7 +68,7 @@ def test_the_corpus_and_demo_have_dockerfiles() -> None:
 
 
 def dockerfile_id(path: Path) -> str:
-    return str(path.relative_to(ROOT.parent if path.is_relative_to(SHARED_CORPUS) else ROOT))
+    return str(path.relative_to(ROOT))
 
 
 @pytest.mark.parametrize("path", DOCKERFILES, ids=dockerfile_id)
@@ -91,7 +84,7 @@ def test_every_real_dockerfile_reads_as_its_from_lines_say(path: Path) -> None:
 def corpus_builds() -> list[tuple[Path, str, str, dict[str, Any]]]:
     """(compose file, service, context, build mapping) for every build with a target."""
     builds = []
-    for file in sorted(CORPUS.glob("*/compose.y*ml")):
+    for file in CORPUS_FILES:
         for name, service in load_yaml(file.read_bytes())["services"].items():
             build = service.get("build") if isinstance(service, dict) else None
             if isinstance(build, dict) and "target" in build:

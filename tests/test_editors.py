@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT, run, source_folder
+from tests.helpers import ROOT, project, run
 
 STACK = (
     "services:\n"
@@ -22,12 +22,7 @@ STACK = (
 
 
 def stack(folder: Path) -> Path:
-    compose = folder / "compose.yaml"
-    folder.mkdir(parents=True, exist_ok=True)
-    compose.write_text(STACK)
-    for name in ("api", "web", "both"):
-        source_folder(folder / name)
-    return compose
+    return project(folder, STACK, "api", "web", "both")
 
 
 @pytest.mark.parametrize("service, mode", [("api", "local"), ("web", "remote"), ("both", "local")])

@@ -21,7 +21,7 @@ from composeswap.model import Layer, Sources
 from composeswap.plan import plan
 from composeswap.steps import Form, Mode
 from composeswap.text import Source
-from tests.helpers import compose_config, run, source_folder
+from tests.helpers import compose_config, project, run
 
 
 def model(text: str) -> effective.Model:
@@ -204,10 +204,7 @@ REFUSALS = {
 def test_what_cannot_switch_exactly_is_refused_at_the_service(
     tmp_path: Path, text: str, args: list[str], line: int, words: str
 ) -> None:
-    compose = tmp_path / "compose.yaml"
-    compose.write_text(text)
-    for folder in ("api", "base", "web", "ai"):
-        source_folder(tmp_path / folder)
+    compose = project(tmp_path, text, "api", "base", "web", "ai")
     result = run(tmp_path, *args)
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(f"compose.yaml:{line}:"), result.stderr
@@ -238,9 +235,7 @@ def test_a_third_party_image_with_a_dev_tag_is_left_alone(tmp_path: Path) -> Non
         "services:\n  python:\n    image: cgr.dev/chainguard/python:latest-dev\n"
         "  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
     )
-    compose = tmp_path / "compose.yaml"
-    compose.write_text(text)
-    source_folder(tmp_path / "api")  # no ./python: a run that touched it would be refused
+    compose = project(tmp_path, text, "api")  # no ./python: a run that touched it is refused
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
     assert "python" not in result.stderr
@@ -269,9 +264,7 @@ STARTS = {
 def test_two_identical_round_trips_write_the_same_files(
     tmp_path: Path, text: str, first: str
 ) -> None:
-    compose = tmp_path / "compose.yaml"
-    compose.write_text(text)
-    source_folder(tmp_path / "api")
+    compose = project(tmp_path, text, "api")
     second = "local" if first == "remote" else "remote"
     seen = []
     for _ in range(2):

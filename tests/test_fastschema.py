@@ -38,10 +38,9 @@ from composeswap.schema import (
     load_schema,
     validator_class,
 )
-from tests.helpers import CORPUS, FIXTURES, ROOT
+from tests.helpers import CORPUS_FILES, FIXTURES, ROOT
 
 SCHEMAS = (COMPOSE_SCHEMA, CONFIG_SCHEMA)
-CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))
 
 
 def _load(file: Path) -> object:

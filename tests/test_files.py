@@ -17,10 +17,8 @@ import pytest
 import composeswap.files
 import composeswap.render
 from composeswap.files import ComposeFile
-from tests.helpers import Result, run, source_folder
+from tests.helpers import LOCAL_API, REMOTE_API, Result, project, run, source_folder
 
-REMOTE_API = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-LOCAL_API = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 OTHER_WRITER = b"services:\n  api:\n    image: someone/else:1\n"
 NAMES = (
     "compose.yaml",
@@ -31,21 +29,12 @@ NAMES = (
 NOBODY = 65534
 
 
-def project(folder: Path, text: bytes, name: str = "compose.yaml") -> Path:
-    """``text`` as ``name`` in ``folder``, with the ./api source folder beside it."""
-    source_folder(folder / "api")
-    compose = folder / name
-    compose.write_bytes(text)
-    return compose
-
-
 def listing(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()}
 
 
 def failed_cleanly(result: Result) -> None:
     assert result.exit_code == 2, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
 
 
 # --- which file ---------------------------------------------------------------------------------
@@ -65,7 +54,7 @@ def failed_cleanly(result: Result) -> None:
 )
 def test_the_first_compose_name_present_is_used(tmp_path: Path, present: tuple[str, ...]) -> None:
     for name in present:
-        project(tmp_path, REMOTE_API, name)
+        project(tmp_path, REMOTE_API, "api", name=name)
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
     chosen = present[0]
@@ -76,8 +65,8 @@ def test_the_first_compose_name_present_is_used(tmp_path: Path, present: tuple[s
 
 @pytest.mark.parametrize("option", ["-f", "--file"])
 def test_file_option_wins_over_the_default_names(tmp_path: Path, option: str) -> None:
-    default = project(tmp_path, REMOTE_API)
-    chosen = project(tmp_path, REMOTE_API, "stack.yml")
+    default = project(tmp_path, REMOTE_API, "api")
+    chosen = project(tmp_path, REMOTE_API, "api", name="stack.yml")
     result = run(tmp_path, option, "stack.yml", "local")
     assert result.exit_code == 0, result.stderr
     assert chosen.read_bytes() == LOCAL_API
@@ -85,7 +74,7 @@ def test_file_option_wins_over_the_default_names(tmp_path: Path, option: str) ->
 
 
 def test_file_option_accepts_an_absolute_path(tmp_path: Path) -> None:
-    compose = project(tmp_path / "stack", REMOTE_API)
+    compose = project(tmp_path / "stack", REMOTE_API, "api")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = run(elsewhere, "-f", str(compose), "local")
@@ -138,7 +127,7 @@ def test_directory_given_with_f(tmp_path: Path) -> None:
     ids=["latin-1 value", "latin-1 comment", "utf-16"],
 )
 def test_not_utf8_is_reported_with_its_position(tmp_path: Path, text: bytes, position: str) -> None:
-    compose = project(tmp_path, text)
+    compose = project(tmp_path, text, "api")
     result = run(tmp_path, "local")
     failed_cleanly(result)
     assert result.stderr.startswith(f"compose.yaml:{position}: error: "), result.stderr
@@ -165,7 +154,7 @@ def identity(path: Path) -> tuple[int, int, int]:
     ],
 )
 def test_nothing_is_written_without_a_change(tmp_path: Path, args: list[str]) -> None:
-    compose = project(tmp_path, LOCAL_API)
+    compose = project(tmp_path, LOCAL_API, "api")
     os.utime(compose, ns=(1_000_000_000, 1_000_000_000))
     before = identity(compose)
     result = run(tmp_path, *args)
@@ -176,7 +165,7 @@ def test_nothing_is_written_without_a_change(tmp_path: Path, args: list[str]) ->
 
 @pytest.mark.parametrize("flag", ["--check", "--dry-run", "--diff"])
 def test_modes_that_write_nothing_leave_the_file_untouched(tmp_path: Path, flag: str) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     os.utime(compose, ns=(1_000_000_000, 1_000_000_000))
     before = identity(compose)
     run(tmp_path, "local", flag)
@@ -190,7 +179,7 @@ def test_modes_that_write_nothing_leave_the_file_untouched(tmp_path: Path, flag:
 def test_write_renames_a_temp_file_from_the_same_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     renames: list[tuple[Path, Path, bytes]] = []
     real_replace = os.replace
 
@@ -210,7 +199,7 @@ def test_write_renames_a_temp_file_from_the_same_folder(
 
 
 def test_no_temp_file_is_left_after_many_runs(tmp_path: Path) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     for args in (
         ["local"],
         ["local"],
@@ -229,7 +218,7 @@ def test_no_temp_file_is_left_after_many_runs(tmp_path: Path) -> None:
 
 def test_a_write_removes_its_own_stale_temps_and_nothing_else(tmp_path: Path) -> None:
     # What a killed run leaves is .compose.yaml.<random>.composeswap.tmp; other files stay.
-    project(tmp_path, REMOTE_API)
+    project(tmp_path, REMOTE_API, "api")
     suffix = composeswap.files.TEMP_SUFFIX
     stale = f".compose.yaml.k1ll3d{suffix}"
     kept = {
@@ -246,7 +235,7 @@ def test_a_write_removes_its_own_stale_temps_and_nothing_else(tmp_path: Path) ->
 
 @pytest.mark.parametrize("mode", [0o640, 0o600, 0o664, 0o755])
 def test_write_keeps_the_mode(tmp_path: Path, mode: int) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     compose.chmod(mode)
     result = run(tmp_path, "local")
     assert result.exit_code == 0, result.stderr
@@ -255,7 +244,7 @@ def test_write_keeps_the_mode(tmp_path: Path, mode: int) -> None:
 
 
 def test_symlinked_file_stays_a_symlink_and_its_target_is_edited(tmp_path: Path) -> None:
-    real = project(tmp_path, REMOTE_API, "real.yaml")
+    real = project(tmp_path, REMOTE_API, "api", name="real.yaml")
     real.chmod(0o640)
     link = tmp_path / "compose.yaml"
     link.symlink_to("real.yaml")
@@ -308,7 +297,7 @@ def other_writer_during(monkeypatch: pytest.MonkeyPatch, action: Callable[[], ob
 def test_a_change_made_meanwhile_is_kept_and_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     other_writer_during(monkeypatch, lambda: compose.write_bytes(OTHER_WRITER))
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -320,7 +309,7 @@ def test_a_change_made_meanwhile_is_kept_and_refused(
 def test_a_change_right_after_reading_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     real_read = composeswap.files.read
 
     def read_then_other_writer(path: str) -> ComposeFile:
@@ -339,7 +328,7 @@ def test_a_change_right_after_reading_is_refused(
 def test_a_same_size_change_made_meanwhile_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     edited = REMOTE_API.replace(b"-dev", b"-dex")
     mtime = compose.stat().st_mtime_ns
 
@@ -356,7 +345,7 @@ def test_a_same_size_change_made_meanwhile_is_refused(
 def test_a_replacement_made_meanwhile_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
 
     def replace_atomically() -> None:
         (tmp_path / "editor.swp").write_bytes(OTHER_WRITER)
@@ -372,7 +361,7 @@ def test_a_replacement_made_meanwhile_is_refused(
 def test_a_deletion_made_meanwhile_is_not_undone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     other_writer_during(monkeypatch, compose.unlink)
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -402,7 +391,7 @@ def raising(error: OSError) -> Callable[..., None]:
 def test_failing_rename_keeps_the_file_and_leaves_no_temp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, words: str
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     monkeypatch.setattr(os, "replace", raising(error))
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -416,7 +405,7 @@ def test_failing_rename_keeps_the_file_and_leaves_no_temp(
 def test_full_disk_while_writing_keeps_the_file_and_leaves_no_temp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     monkeypatch.setattr(os, "fsync", raising(OSError(errno.ENOSPC, "No space left on device")))
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -464,7 +453,7 @@ def run_unprivileged(folder: Path, *args: str) -> Result:
 
 
 def test_read_only_file_is_refused_and_unchanged(open_folder: Path) -> None:
-    compose = project(open_folder, REMOTE_API)
+    compose = project(open_folder, REMOTE_API, "api")
     open_folder.chmod(0o777)  # the rename alone would be allowed: only the file says no
     compose.chmod(0o444)
     result = run_unprivileged(open_folder, "local")
@@ -476,7 +465,7 @@ def test_read_only_file_is_refused_and_unchanged(open_folder: Path) -> None:
 
 
 def test_read_only_file_is_refused_for_root_too(tmp_path: Path) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     compose.chmod(0o444)
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -488,7 +477,7 @@ def test_read_only_file_is_refused_for_root_too(tmp_path: Path) -> None:
 def test_file_of_another_user_that_is_not_writable_is_refused(open_folder: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("only root can give the test file to another user")
-    compose = project(open_folder, REMOTE_API)
+    compose = project(open_folder, REMOTE_API, "api")
     open_folder.chmod(0o777)
     compose.chmod(0o644)  # writable by its owner, root, not by the user composeswap runs as
     result = run_unprivileged(open_folder, "local")
@@ -499,7 +488,7 @@ def test_file_of_another_user_that_is_not_writable_is_refused(open_folder: Path)
 
 
 def test_read_only_folder_is_refused_and_the_file_unchanged(open_folder: Path) -> None:
-    compose = project(open_folder, REMOTE_API)
+    compose = project(open_folder, REMOTE_API, "api")
     compose.chmod(0o666)
     open_folder.chmod(0o555)
     try:
@@ -515,7 +504,7 @@ def test_read_only_folder_is_refused_and_the_file_unchanged(open_folder: Path) -
 
 
 def test_unreadable_file_is_refused(open_folder: Path) -> None:
-    compose = project(open_folder, REMOTE_API)
+    compose = project(open_folder, REMOTE_API, "api")
     compose.chmod(0o000)
     result = run_unprivileged(open_folder, "local")
     compose.chmod(0o644)
@@ -549,7 +538,7 @@ SHAPES = {
 
 @pytest.mark.parametrize("remote, local", SHAPES.values(), ids=SHAPES.keys())
 def test_file_shape_is_kept_both_ways(tmp_path: Path, remote: bytes, local: bytes) -> None:
-    compose = project(tmp_path, remote)
+    compose = project(tmp_path, remote, "api")
     assert run(tmp_path, "local").exit_code == 0
     assert compose.read_bytes() == local
     assert run(tmp_path, "remote").exit_code == 0
@@ -563,7 +552,7 @@ def test_crlf_file_with_overrides_stays_crlf(tmp_path: Path) -> None:
         b"services:\r\n  api:  # ours\r\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\r\n"
         b"  db:\r\n    image: postgres:16\r\n"
     )
-    compose = project(tmp_path, text)
+    compose = project(tmp_path, text, "api")
     source_folder(tmp_path / "src")
     result = run(tmp_path, "local", "api", "--context", "api=./src", "--target", "test")
     assert result.exit_code == 0, result.stderr
@@ -593,7 +582,7 @@ def folder_lock(tmp_path: Path) -> Iterator[int]:
 def test_a_run_that_cannot_get_the_folder_lock_writes_nothing(
     tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.2)
     result = run(tmp_path, "local")
     failed_cleanly(result)
@@ -608,7 +597,7 @@ def test_a_run_waits_for_the_lock_and_then_switches(
     the wait is exercised however slow the machine is."""
     import fcntl
 
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     descriptor = os.open(tmp_path, os.O_RDONLY)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     events: list[str] = []
@@ -640,7 +629,7 @@ def test_a_run_waits_for_the_lock_and_then_switches(
 def test_reading_modes_do_not_wait_for_the_lock(
     tmp_path: Path, folder_lock: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compose = project(tmp_path, REMOTE_API)
+    compose = project(tmp_path, REMOTE_API, "api")
     monkeypatch.setattr(composeswap.files, "LOCK_WAIT_SECONDS", 0.0)
     assert run(tmp_path, "local", "--diff").exit_code == 0
     assert run(tmp_path, "local", "--check").exit_code == 1

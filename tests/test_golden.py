@@ -13,38 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, load_yaml, run, source_folder
-
-CASES = sorted(path for path in (FIXTURES / "golden").iterdir() if path.is_dir())
+from tests.helpers import GOLDEN_CASES, OPPOSITE, golden_project, run
 
 
 def reverse_of(args: list[str]) -> list[str]:
-    opposite = {"local": "remote", "remote": "local"}[args[0]]
     names = [arg for arg in args[1:] if not arg.startswith("-") and "=" not in arg]
-    return [opposite, *names]
+    return [OPPOSITE[args[0]], *names]
 
 
-def prepare(case: Path, tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    folders_file = case / "folders"
-    if folders_file.exists():
-        folders = folders_file.read_text().split()
-    else:
-        folders = list(load_yaml((case / "before.yaml").read_bytes())["services"])
-    for folder in folders:
-        source_folder(project / folder)
-    compose = project / "compose.yaml"
-    compose.write_bytes((case / "before.yaml").read_bytes())
-    return compose
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", GOLDEN_CASES, ids=[case.name for case in GOLDEN_CASES])
 def test_golden_case(case: Path, tmp_path: Path) -> None:
     commands = (case / "command").read_text().splitlines()
     forward = commands[0].split()
     backward = commands[1].split() if len(commands) > 1 else reverse_of(forward)
-    compose = prepare(case, tmp_path)
+    compose = golden_project(case, tmp_path)
     before, after = (case / "before.yaml").read_bytes(), (case / "after.yaml").read_bytes()
 
     first = run(compose.parent, *forward)
@@ -62,6 +44,6 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
 
 
 def test_every_case_is_complete() -> None:
-    assert len(CASES) >= 20
-    for case in CASES:
+    assert len(GOLDEN_CASES) >= 20
+    for case in GOLDEN_CASES:
         assert {"before.yaml", "after.yaml", "command"} <= {p.name for p in case.iterdir()}, case

@@ -15,11 +15,9 @@ import pytest
 
 from composeswap.app import hook_projects
 from composeswap.project import DEFAULT_NAMES, OVERRIDE_NAMES
-from tests.helpers import ROOT, load_yaml, run, source_folder
+from tests.helpers import LOCAL_API, REMOTE_API, ROOT, load_yaml, run, source_folder
 
 HOOK_IDS = ("composeswap-check", "composeswap-remote", "composeswap-validate")
-REMOTE = b"services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-LOCAL = b"services:\n  api:\n    build:\n      context: ./api\n      target: dev\n"
 TYPO = b"services:\n  api:\n    imgae: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
 # An override that only adds to the base's service: not a valid project on its own.
 PARTIAL = b'services:\n  api:\n    ports:\n      - "8080:8080"\n'
@@ -43,7 +41,11 @@ def _folder(folder: Path, files: dict[str, bytes]) -> Path:
 def test_each_file_is_its_own_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _folder(
         tmp_path,
-        {"compose.yaml": REMOTE, "sub/docker-compose.yml": REMOTE, "compose.dev.yaml": REMOTE},
+        {
+            "compose.yaml": REMOTE_API,
+            "sub/docker-compose.yml": REMOTE_API,
+            "compose.dev.yaml": REMOTE_API,
+        },
     )
     monkeypatch.chdir(tmp_path)
     given = ("compose.yaml", "sub/docker-compose.yml", "compose.dev.yaml", "compose.yaml")
@@ -60,11 +62,11 @@ def test_an_override_is_read_after_the_base_compose_picks(
     _folder(
         tmp_path,
         {
-            "docker-compose.yml": REMOTE,
-            "compose.yml": REMOTE,
+            "docker-compose.yml": REMOTE_API,
+            "compose.yml": REMOTE_API,
             "docker-compose.override.yaml": PARTIAL,
             "sub/compose.override.yaml": PARTIAL,
-            "sub/compose.yaml": REMOTE,
+            "sub/compose.yaml": REMOTE_API,
             "lone/docker-compose.override.yml": PARTIAL,
         },
     )
@@ -107,16 +109,19 @@ def test_the_hook_files_pattern_matches_compose_names_in_any_folder() -> None:
 
 
 def test_hook_check_reports_each_file_and_writes_nothing(tmp_path: Path) -> None:
-    _folder(tmp_path, {"compose.yaml": LOCAL, "sub/compose.yaml": REMOTE})
+    _folder(tmp_path, {"compose.yaml": LOCAL_API, "sub/compose.yaml": REMOTE_API})
     result = run(tmp_path, "hook", "check", "compose.yaml", "sub/compose.yaml")
     assert result.exit_code == 1
     assert LOCAL_FINDING in result.stderr
     assert "sub/compose.yaml: nothing to do (api already remote)" in result.stderr
-    assert (tmp_path / "compose.yaml").read_bytes() == LOCAL
+    assert (tmp_path / "compose.yaml").read_bytes() == LOCAL_API
 
 
 def test_hook_exits_with_the_worst_code(tmp_path: Path) -> None:
-    _folder(tmp_path, {"a/compose.yaml": LOCAL, "b/compose.yaml": TYPO, "c/compose.yaml": REMOTE})
+    _folder(
+        tmp_path,
+        {"a/compose.yaml": LOCAL_API, "b/compose.yaml": TYPO, "c/compose.yaml": REMOTE_API},
+    )
     files = ("c/compose.yaml", "a/compose.yaml", "b/compose.yaml")
     result = run(tmp_path, "hook", "check", *files)
     assert result.exit_code == 2
@@ -127,11 +132,11 @@ def test_hook_exits_with_the_worst_code(tmp_path: Path) -> None:
 
 
 def test_hook_remote_switches_back_an_override_with_its_base(tmp_path: Path) -> None:
-    _folder(tmp_path, {"compose.yaml": LOCAL, "compose.override.yaml": PARTIAL})
+    _folder(tmp_path, {"compose.yaml": LOCAL_API, "compose.override.yaml": PARTIAL})
     result = run(tmp_path, "hook", "remote", "compose.override.yaml", "compose.yaml")
     assert result.exit_code == 0
     assert result.stderr.count("switched api to remote") == 1
-    assert (tmp_path / "compose.yaml").read_bytes() == REMOTE
+    assert (tmp_path / "compose.yaml").read_bytes() == REMOTE_API
     assert (tmp_path / "compose.override.yaml").read_bytes() == PARTIAL
 
 
@@ -139,7 +144,7 @@ def test_hook_validate_reads_an_override_with_its_base(tmp_path: Path) -> None:
     _folder(
         tmp_path,
         {
-            "compose.yaml": REMOTE,
+            "compose.yaml": REMOTE_API,
             "compose.override.yaml": PARTIAL,
             "lone/compose.override.yaml": PARTIAL,
         },
@@ -175,7 +180,7 @@ def test_hook_without_files_has_nothing_to_do(tmp_path: Path, kind: str) -> None
 
 @pytest.mark.parametrize("args", [("-f", "compose.yaml"), ("--project-directory", ".")])
 def test_hook_takes_no_project_of_its_own(tmp_path: Path, args: tuple[str, str]) -> None:
-    _folder(tmp_path, {"compose.yaml": REMOTE})
+    _folder(tmp_path, {"compose.yaml": REMOTE_API})
     result = run(tmp_path, *args, "hook", "check", "compose.yaml")
     assert result.exit_code == 2
     assert "-f and --project-directory do not apply" in result.stderr
@@ -309,23 +314,23 @@ def _passed(outcome: Outcome, hook: str) -> None:
 
 
 def test_check_fails_while_a_service_is_local(user_repository: Path, pre_commit_home: Path) -> None:
-    _committed(user_repository, {"compose.yaml": LOCAL})
+    _committed(user_repository, {"compose.yaml": LOCAL_API})
     failed = _pre_commit(user_repository, pre_commit_home, "composeswap-check")
     assert failed.code == FAILED, failed.output
     assert "- hook id: composeswap-check\n- exit code: 1\n" in failed.output
     assert LOCAL_FINDING in failed.output
-    assert (user_repository / "compose.yaml").read_bytes() == LOCAL  # it writes nothing
-    _committed(user_repository, {"compose.yaml": REMOTE})
+    assert (user_repository / "compose.yaml").read_bytes() == LOCAL_API  # it writes nothing
+    _committed(user_repository, {"compose.yaml": REMOTE_API})
     _passed(_pre_commit(user_repository, pre_commit_home, "composeswap-check"), "composeswap check")
 
 
 def test_remote_switches_back_then_passes(user_repository: Path, pre_commit_home: Path) -> None:
-    _committed(user_repository, {"compose.yaml": LOCAL})
+    _committed(user_repository, {"compose.yaml": LOCAL_API})
     fixed = _pre_commit(user_repository, pre_commit_home, "composeswap-remote", "compose.yaml")
     assert fixed.code == FAILED, fixed.output
     assert "- files were modified by this hook" in fixed.output
     assert "compose.yaml: switched api to remote" in fixed.output
-    assert (user_repository / "compose.yaml").read_bytes() == REMOTE
+    assert (user_repository / "compose.yaml").read_bytes() == REMOTE_API
     _passed(
         _pre_commit(user_repository, pre_commit_home, "composeswap-remote", "compose.yaml"),
         "composeswap remote",
@@ -340,7 +345,7 @@ def test_validate_fails_at_the_problem_then_passes(
     assert failed.code == FAILED, failed.output
     assert "- hook id: composeswap-validate\n- exit code: 2\n" in failed.output
     assert "compose.yaml:3:5: error: services.api.imgae: unknown key 'imgae'" in failed.output
-    _committed(user_repository, {"compose.yaml": REMOTE})
+    _committed(user_repository, {"compose.yaml": REMOTE_API})
     _passed(
         _pre_commit(user_repository, pre_commit_home, "composeswap-validate"),
         "composeswap validate",
@@ -353,9 +358,9 @@ def test_hooks_pick_compose_files_and_read_overrides_with_their_base(
     _committed(
         user_repository,
         {
-            "deploy/docker-compose.yml": LOCAL,
+            "deploy/docker-compose.yml": LOCAL_API,
             "deploy/docker-compose.override.yml": PARTIAL,
-            "compose.dev.yaml": LOCAL,
+            "compose.dev.yaml": LOCAL_API,
         },
     )
     checked = _pre_commit(user_repository, pre_commit_home, "composeswap-check")
@@ -372,7 +377,7 @@ def test_a_files_option_adds_other_names(
     user_repository: Path, pre_commit_home: Path, hooks_repository: tuple[str, str]
 ) -> None:
     _write_config(user_repository, hooks_repository, {"files": r"(^|/)compose\.[^/]+\.yaml$"})
-    _committed(user_repository, {"compose.dev.yaml": LOCAL, "compose.yaml": LOCAL})
+    _committed(user_repository, {"compose.dev.yaml": LOCAL_API, "compose.yaml": LOCAL_API})
     checked = _pre_commit(user_repository, pre_commit_home, "composeswap-check")
     assert checked.code == FAILED, checked.output
     assert "compose.dev.yaml:2:3: error: services.api: is local" in checked.output

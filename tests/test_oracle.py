@@ -20,62 +20,19 @@ import pytest
 
 from tests.helpers import (
     FIXTURES,
+    GOLDEN_CASES,
+    OPPOSITE,
     SWITCHED_KEYS,
     assert_only_switched_differ,
     compose_project,
+    golden_project,
     load_yaml,
     run,
-    source_folder,
 )
-
-GOLDEN = FIXTURES / "golden"
-CASE_FOLDERS = sorted(path for path in GOLDEN.iterdir() if path.is_dir()) if GOLDEN.is_dir() else []
-
-# Used only while fixtures/golden holds no case, so the oracle always has something to read.
-# Written to tmp_path by the test that uses them, never to fixtures/.
-BUILTIN_CASES = {
-    "builtin-local": {
-        "before.yaml": b"services:\n"
-        b"  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
-        b"  db:\n    image: postgres:16\n",
-        "after.yaml": b"services:\n"
-        b"  api:\n    build:\n      context: ./api\n      target: dev\n"
-        b"  db:\n    image: postgres:16\n",
-        "command": b"local api\n",
-    },
-    "builtin-remote": {
-        "before.yaml": b"services:\n  web:\n    build: ./web  # from the checkout\n",
-        "after.yaml": b"services:\n  web:\n    x-composeswap-build: ./web  # from the checkout\n"
-        b"    image: ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n",
-        "command": b"remote web\n",
-    },
-}
 
 # Options that take a value, so that the value is not read as a service name.
 VALUE_OPTIONS = {"-f", "--file", "--context", "--image", "--target", "--format"}
 PAUSED_BUILD = "x-composeswap-paused-build"
-OPPOSITE = {"local": "remote", "remote": "local"}
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    folder: Path | None  # None: one of BUILTIN_CASES
-
-    def materialize(self, tmp_path: Path) -> Path:
-        """The case's folder: the fixture itself, or a built-in case written under tmp_path."""
-        if self.folder is not None:
-            return self.folder
-        folder = tmp_path / "case"
-        folder.mkdir()
-        for name, text in BUILTIN_CASES[self.name].items():
-            (folder / name).write_bytes(text)
-        return folder
-
-
-CASES = [Case(folder.name, folder) for folder in CASE_FOLDERS] or [
-    Case(name, None) for name in BUILTIN_CASES
-]
 
 
 @dataclass(frozen=True)
@@ -134,21 +91,6 @@ def switched_services(request: Request, before: dict[str, Any], after: dict[str,
     if request.services:
         return list(request.services)
     return [name for name, entry in before["services"].items() if entry != after["services"][name]]
-
-
-def project(case: Path, folder: Path) -> Path:
-    """Where compose.yaml goes, in a folder with a folder per service and per line of ``folders``.
-
-    before.yaml and after.yaml are both read from here, so that the absolute paths in Compose's
-    readings of them match.
-    """
-    root = (folder / "project").resolve()
-    names = list(load(case / "before.yaml")["services"])
-    if (case / "folders").exists():
-        names += (case / "folders").read_text().split()
-    for name in names:
-        source_folder(root / name)
-    return root / "compose.yaml"
 
 
 def compose_reading(compose: Path, text: bytes) -> dict[str, Any]:
@@ -216,15 +158,17 @@ def check_switched(
             assert isinstance(image, str) and image and "$" not in image, (name, image)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None:
-    source = case.materialize(tmp_path)
+# test_golden checks the cases' bytes; this, Compose's reading of them.
+@pytest.mark.parametrize("source", GOLDEN_CASES, ids=[case.name for case in GOLDEN_CASES])
+def test_docker_compose_reads_the_asked_form(source: Path, tmp_path: Path) -> None:
     forward, backward = commands(source)
     before, after = load(source / "before.yaml"), load(source / "after.yaml")
     names = switched_services(forward, before, after)
     assert names, "the command switches nothing"
 
-    compose = project(source, tmp_path)
+    # before.yaml and after.yaml are both read from here, so that the absolute paths in
+    # Compose's readings of them match.
+    compose = golden_project(source, tmp_path)
     old = compose_reading(compose, (source / "before.yaml").read_bytes())
     new = compose_reading(compose, (source / "after.yaml").read_bytes())
     assert_only_switched_differ(old, new, names)
@@ -232,16 +176,6 @@ def test_docker_compose_reads_the_asked_form(case: Case, tmp_path: Path) -> None
     check_switched(
         backward, after, new, old, switched_services(backward, after, before), compose.parent
     )
-
-
-@pytest.mark.parametrize("name", sorted(BUILTIN_CASES))
-def test_builtin_cases_are_what_composeswap_writes(name: str, tmp_path: Path) -> None:
-    source = Case(name, None).materialize(tmp_path)
-    compose = project(source, tmp_path)
-    compose.write_bytes((source / "before.yaml").read_bytes())
-    args = (source / "command").read_text().split()
-    assert run(compose.parent, *args).exit_code == 0
-    assert compose.read_bytes() == (source / "after.yaml").read_bytes()
 
 
 # --- the demo project ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.helpers import (
+    OPPOSITE,
     ORACLE_ENV,
     assert_only_switched_differ,
     docker_compose,
@@ -27,7 +28,6 @@ from tests.helpers import (
 )
 
 DEV = "${DOCKER_REGISTRY}/NAME:${IMAGE_TAG}-dev"
-OPPOSITE = {"local": "remote", "remote": "local"}
 
 
 def image(name: str) -> str:

@@ -22,11 +22,12 @@ from ruamel.yaml import YAML
 
 from composeswap import schema
 from tests.helpers import (
+    OPPOSITE,
     ORACLE_ENV,
     assert_only_switched_differ,
     compose_project,
+    project,
     run,
-    source_folder,
 )
 
 EXAMPLES = int(os.environ.get("COMPOSESWAP_EXAMPLES", "200"))
@@ -227,14 +228,9 @@ def refusal(case: Case, names: list[str]) -> str | None:
 
 def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        project = Path(folder)
-        for name in case.forms:
-            source_folder(project / name)
-        compose = project / "compose.yaml"
         original = case.text.encode("utf-8")
-        compose.write_bytes(original)
-        there = run(project, mode, *names)
-        assert "Traceback" not in there.stdout + there.stderr
+        compose = project(Path(folder), original, *case.forms)
+        there = run(compose.parent, mode, *names)
         reason = refusal(case, names)
         if reason is not None:  # a clean refusal: the file is untouched
             assert there.exit_code == 2, f"not refused: {reason}"
@@ -245,7 +241,7 @@ def switch_and_back(case: Case, mode: str, names: list[str]) -> None:
         switched = compose.read_bytes().decode("utf-8")
         assert_only_switched_services_changed(case.text, switched, names)
         assert schema.compose_violations(load(switched)) == []
-        back = run(project, {"local": "remote", "remote": "local"}[mode], *names)
+        back = run(compose.parent, OPPOSITE[mode], *names)
         assert back.exit_code == 0, back.stderr
         assert compose.read_bytes() == original
 
@@ -297,7 +293,7 @@ ORACLE = settings(
 )
 
 
-def assert_in_form(service: dict[str, Any], mode: str, name: str, project: Path) -> None:
+def assert_in_form(service: dict[str, Any], mode: str, name: str, folder: Path) -> None:
     """Compose reads a switched service in the asked form.
 
     Every generated form builds ./NAME at target dev and pulls the default image, whether the
@@ -305,7 +301,7 @@ def assert_in_form(service: dict[str, Any], mode: str, name: str, project: Path)
     """
     if mode == "local":
         assert "image" not in service, service
-        assert service["build"]["context"] == str(project / name), service["build"]
+        assert service["build"]["context"] == str(folder / name), service["build"]
         assert service["build"].get("target") == "dev", service["build"]
     else:
         assert "build" not in service, service
@@ -324,13 +320,10 @@ def test_docker_compose_reads_only_the_switched_services_changed(
     assume(candidates)
     names = data.draw(st.lists(st.sampled_from(candidates), unique=True, min_size=1))
     with tempfile.TemporaryDirectory() as folder:
-        project = Path(folder).resolve()  # Compose's readings hold absolute paths
-        for name in case.forms:
-            source_folder(project / name)
-        compose = project / "compose.yaml"
-        compose.write_bytes(case.text.encode("utf-8"))
+        # Resolved: Compose's readings hold absolute paths.
+        compose = project(Path(folder).resolve(), case.text.encode("utf-8"), *case.forms)
         before = compose_project(compose)  # Compose accepts the generated file itself
-        switched = run(project, mode, *names)
+        switched = run(compose.parent, mode, *names)
         if refusal(case, names) is not None:  # checked in full by the switch-and-back test
             assert switched.exit_code == 2
             return
@@ -338,4 +331,4 @@ def test_docker_compose_reads_only_the_switched_services_changed(
         after = compose_project(compose)
         assert_only_switched_differ(before, after, names)
         for name in names:
-            assert_in_form(after["services"][name], mode, name, project)
+            assert_in_form(after["services"][name], mode, name, compose.parent)

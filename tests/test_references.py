@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run, source_folder
+from tests.helpers import REMOTE_API, project, run
 
 API = "services:\n  api:\n    image: registry.example.com/api:1.0-dev\n"
 
@@ -142,12 +142,7 @@ def test_names_that_need_no_definition_are_accepted(tmp_path: Path, name: str) -
 
 def managed_api(tmp_path: Path, more: str) -> Path:
     """A compose file whose api pulls the registry's dev image, with ``more`` lines for it."""
-    compose = tmp_path / "compose.yaml"
-    compose.write_text(
-        "services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n" + more
-    )
-    source_folder(tmp_path / "api")
-    return compose
+    return project(tmp_path, REMOTE_API + more.encode(), "api")
 
 
 def test_a_switch_refuses_a_file_with_an_undefined_name(tmp_path: Path) -> None:

@@ -31,10 +31,9 @@ from composeswap.schema import (
     load_schema,
     validator_class,
 )
-from tests.helpers import CORPUS, ROOT
+from tests.helpers import CORPUS_FILES, ROOT
 
 SCHEMAS = ROOT / "schemas"
-CORPUS_FILES = sorted(CORPUS.glob("*/compose.y*ml"))
 
 
 def service(**keys: object) -> dict[str, Any]:

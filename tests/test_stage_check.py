@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import REMOTE_API, run
 
-REMOTE = "services:\n  api:\n    image: ${DOCKER_REGISTRY}/api:${IMAGE_TAG}-dev\n"
+REMOTE = REMOTE_API.decode()  # texts here are built by adding lines to it
 
 
 def project(tmp_path: Path, text: str, dockerfiles: dict[str, str]) -> Path:

@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from composeswap.files import TEMP_SUFFIX
-from tests.helpers import source_folder
+from tests.helpers import project
 
 SERVICES = 200
+NAMES = tuple(f"svc{index}" for index in range(SERVICES))  # each with its source folder
 KILLS = int(os.environ.get("COMPOSESWAP_KILLS", "10"))
 RACES = int(os.environ.get("COMPOSESWAP_RACES", "5"))
 KILLED_RUN = Path(__file__).with_name("killed_run.py")
@@ -57,14 +58,6 @@ def local_text(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def project(folder: Path, text: str, services: int) -> Path:
-    for index in range(services):
-        source_folder(folder / f"svc{index}")
-    compose = folder / "compose.yaml"
-    compose.write_text(text)
-    return compose
-
-
 def composeswap(
     folder: Path, *args: str, output: int = subprocess.DEVNULL
 ) -> subprocess.Popen[bytes]:
@@ -88,7 +81,7 @@ def killed_run(folder: Path, point: str, *args: str) -> subprocess.CompletedProc
 
 def killed_switch(folder: Path, point: str) -> Path:
     """A project switched to local by a run that is SIGKILLed at ``point``; its compose file."""
-    compose = project(folder, remote_text(SERVICES), SERVICES)
+    compose = project(folder, remote_text(SERVICES), *NAMES)
     compose.chmod(MODE)
     done = killed_run(folder, point, "local")
     assert done.returncode == -signal.SIGKILL, f"{point} was not reached: {done.stderr}"
@@ -130,7 +123,7 @@ def test_a_run_killed_at_a_random_moment_leaves_the_old_or_the_new_file(tmp_path
     # Which side of the rename each kill lands on depends on the machine's speed and is not
     # asserted: the crash-point tests above cover both sides deterministically.
     old, new = remote_text(SERVICES), local_text(SERVICES)
-    compose = project(tmp_path, old, SERVICES)
+    compose = project(tmp_path, old, *NAMES)
     span = timed_run(tmp_path, "local")  # only to spread the kills over a run
     next_run_cleans_up(tmp_path, "remote", old)
     chooser = random.Random(20261128)
@@ -152,7 +145,7 @@ def timed_run(folder: Path, command: str) -> float:
 @pytest.mark.parametrize("commands", [("local", "local"), ("local", "remote")])
 def test_two_runs_at_once_both_end_cleanly(tmp_path: Path, commands: tuple[str, str]) -> None:
     old, new = remote_text(SERVICES), local_text(SERVICES)
-    compose = project(tmp_path, old, SERVICES)
+    compose = project(tmp_path, old, *NAMES)
     for _ in range(RACES):
         compose.write_text(old)
         seen = watch(compose, lambda: race(tmp_path, commands))
