@@ -3,10 +3,10 @@
 The file is parsed once. The composed node tree gives exact character offsets for keys and
 scalars; the data is constructed from the same nodes, so positions and values always agree.
 
-Nodes are composed by ruamel.yaml's composer from the events of libyaml's parser
-(ruamel.yaml.clib) when it is installed and accepts the text: four times faster than the
-pure-Python parser. (libyaml's own composer is faster still, but it recurses in C and crashes
-the process on deeply nested input, and it drops anchor names.) Whatever libyaml refuses is
+Nodes are composed from the events of libyaml's parser (ruamel.yaml.clib), into the tree
+ruamel.yaml's composer makes (see _Composer), when it is installed and accepts the text: over ten
+times faster than the pure-Python parser. (libyaml's own composer recurses in C and crashes the
+process on deeply nested input, and it drops anchor names.) Whatever libyaml refuses is
 parsed again by the pure-Python parser, which explains errors better and accepts a little more
 YAML 1.2 (a ':' in a flow collection's plain scalar, wider anchor names). Both give the same
 nodes for what both accept (tests/test_parsers.py).
@@ -17,15 +17,23 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml import main as ruamel_main
-from ruamel.yaml.composer import Composer
+from ruamel.yaml.composer import ComposerError
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
@@ -75,24 +83,140 @@ def _yaml() -> YAML:
     # One per process: creating one searches ruamel.yaml's folder for plug-ins.
     yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _ComposeConstructor
-    yaml.composer.warn_double_anchors = False  # see _EventComposer
+    # YAML lets an anchor be defined again (later aliases mean the new one), and so does
+    # Compose: no warning on stderr for it.
+    yaml.composer.warn_double_anchors = False
     return yaml
 
 
-if _CParser is not None:
+class _Resolver(VersionedResolver):
+    """ruamel.yaml's resolver for one YAML version, ruamel's default unless given, fixed when
+    created.
 
-    class _EventComposer(Composer, _CParser, VersionedResolver):  # type: ignore[misc]
-        """ruamel.yaml's composer and resolver, reading the events of libyaml's parser."""
+    ruamel's looks the version up on its loader for every plain scalar it resolves, through two
+    AttributeErrors when there is no loader. libyaml is only given text without directives, so
+    its files are read by the default version, as the pure parser reads them.
+    """
 
-        def __init__(self, text: str) -> None:
-            _CParser.__init__(self, text)
-            self._parser = self
-            Composer.__init__(self, loader=self)
-            # YAML lets an anchor be defined again (later aliases mean the new one), and so
-            # does Compose: no warning on stderr for it.
-            self.warn_double_anchors = False
-            VersionedResolver.__init__(self, loadumper=self)
-            self.max_depth = 0  # none of its own: the recursion limit stops runaway nesting
+    def __init__(self, version: tuple[int, int] | None = None) -> None:
+        super().__init__(version)
+        self._version = super().processing_version
+
+    @property
+    def processing_version(self) -> Any:
+        return self._version
+
+
+@functools.cache
+def _resolver() -> _Resolver:
+    return _Resolver()
+
+
+class _Composer:
+    """ruamel.yaml's node tree (tags, values, styles, anchors, aliases, marks; no comments) from
+    libyaml's events.
+
+    ruamel's own composer took five times as long as libyaml's parsing: for every event it looks
+    its parser and resolver up through properties, tests the event's type against each kind, and
+    its resolver looks for the YAML version (see _Resolver). Here each event is fetched once and
+    dispatched on its type, and a plain scalar's tag is resolved once per distinct value. The
+    tree is the one ruamel's composer makes (tests/test_composer.py compares them node by node).
+
+    Like ruamel's, it recurses twice per level of nesting, so text nested too deeply for it
+    raises RecursionError and goes to the pure parser, as before.
+    """
+
+    def __init__(self, next_event: Callable[[], Any]) -> None:
+        self._next = next_event
+        self._anchors: dict[str, Node] = {}
+        self._plain_tags: dict[str, Any] = {}
+
+    def single_document(self) -> Node | None:
+        """The only document's root node, None for an empty stream; a YAMLError for several."""
+        self._next()  # the stream's start
+        event = self._next()
+        root = None
+        if type(event) is not StreamEndEvent:  # the document's start
+            root = self._node(self._next())
+            self._next()  # the document's end
+            event = self._next()
+        if type(event) is not StreamEndEvent:
+            raise ComposerError(
+                "expected a single document in the stream",
+                None if root is None else root.start_mark,
+                "but found another document",
+                event.start_mark,
+            )
+        return root
+
+    def _node(self, event: Any) -> Node:
+        kind = type(event)
+        if kind is AliasEvent:
+            return self._alias(event)
+        if kind is not ScalarEvent:
+            return self._collection(event, kind is MappingStartEvent)
+        # Scalars, most of the nodes, are made here rather than in a call of their own.
+        node = ScalarNode(
+            self._scalar_tag(event),
+            event.value,
+            event.start_mark,
+            event.end_mark,
+            style=event.style,
+            anchor=event.anchor,
+        )
+        if event.anchor is not None:
+            self._anchors[event.anchor] = node
+        return node
+
+    def _alias(self, event: Any) -> Node:
+        found = self._anchors.get(event.anchor)
+        if found is None:
+            raise ComposerError(
+                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+            )
+        return found
+
+    def _collection(self, start: Any, mapping: bool) -> Node:
+        node: MappingNode | SequenceNode = (MappingNode if mapping else SequenceNode)(
+            _tag_or(start.ctag, _MAP_DEFAULT if mapping else _SEQ_DEFAULT),
+            [],
+            start.start_mark,
+            None,
+            flow_style=start.flow_style,
+            anchor=start.anchor,
+        )
+        if start.anchor is not None:  # an alias inside may refer to it
+            self._anchors[start.anchor] = node
+        items, end = node.value, MappingEndEvent if mapping else SequenceEndEvent
+        event = self._next()
+        while type(event) is not end:
+            item = self._node(event)
+            items.append((item, self._node(self._next())) if mapping else item)
+            event = self._next()
+        node.end_mark = event.end_mark
+        return node
+
+    def _scalar_tag(self, event: Any) -> Any:
+        if event.ctag is not None and str(event.ctag) != "!":
+            return event.ctag
+        if not event.implicit[0]:  # quoted, a block scalar, or tagged '!': a string
+            return _STR_DEFAULT
+        tag = self._plain_tags.get(event.value)
+        if tag is None:
+            tag = _resolver().resolve(ScalarNode, event.value, event.implicit)
+            self._plain_tags[event.value] = tag
+        return tag
+
+
+# What ruamel's resolver gives a node without a tag of its own, other than a plain scalar.
+_STR_DEFAULT = VersionedResolver.DEFAULT_SCALAR_TAG
+_SEQ_DEFAULT = VersionedResolver.DEFAULT_SEQUENCE_TAG
+_MAP_DEFAULT = VersionedResolver.DEFAULT_MAPPING_TAG
+
+
+def _tag_or(tag: Any, resolved: Any) -> Any:
+    """A node's own tag, or the resolved one when it has none (``!`` asks for none)."""
+    return resolved if tag is None or str(tag) == "!" else tag
 
 
 def _fast_compose(text: str) -> Node | None:
@@ -106,14 +230,19 @@ def _fast_compose(text: str) -> Node | None:
     """
     if not FAST or "\t" in text or text.startswith("%") or "\n%" in text:
         return None
-    composer = _EventComposer(text)
     try:
-        root: Node | None = composer.get_single_node()
-        return root
+        return _libyaml_compose(text)
     except (YAMLError, RecursionError):
         return None
+
+
+def _libyaml_compose(text: str) -> Node | None:
+    """The text's node tree from libyaml's events; YAMLError or RecursionError if refused."""
+    parser = _CParser(text)
+    try:
+        return _Composer(parser.get_event).single_document()
     finally:
-        composer.dispose()
+        parser.dispose()
 
 
 def parse(source: Source, file: str) -> Document:
@@ -806,7 +935,7 @@ def reads_as_string(text: str) -> bool:
 
 @functools.cache
 def _resolvers() -> tuple[VersionedResolver, ...]:
-    return VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2))
+    return _Resolver((1, 1)), _Resolver((1, 2))
 
 
 def _locate(root: Node, source: Source, path: JsonPath, at_key: bool) -> tuple[int, int] | None:
