@@ -263,23 +263,16 @@ def _check_contexts(sources: Sources, decided: Plan) -> None:
         if context is None or _REMOTE_CONTEXT.search(context):
             continue
         layer = sources.layers[switch.layer]
-        # Compose takes all that follows '~' from the home folder: '~x/y' is $HOME/x/y.
-        base, relative = (
-            (os.path.expanduser("~"), context[1:].lstrip("/"))
-            if context.startswith("~")
-            else (layer.folder, context)
-        )
-        if os.path.isdir(os.path.join(base, relative)):
+        folder = os.path.join(layer.folder, _home(context))  # join keeps a '~' folder absolute
+        if os.path.isdir(folder):
             continue
-        service = layer.document.services[switch.service]
+        base = os.path.expanduser("~") if context.startswith("~") else layer.folder
         problems.append(
-            Problem(
-                layer.document.file,
+            _at_service(
+                layer.document,
+                switch.service,
                 f"source folder {context} does not exist (resolved from {os.path.abspath(base)}); "
                 f"check it out there, or pass --context {switch.service}=PATH",
-                service.line,
-                service.column + 1,
-                f"services.{switch.service}",
             )
         )
     if problems:
@@ -300,18 +293,21 @@ def _check_stages(
             continue
         why = _missing_stage(layer.folder, build, target)
         if why:
-            service = layer.document.services[switch.service]
             problems.append(
-                Problem(
-                    layer.document.file,
+                _at_service(
+                    layer.document,
+                    switch.service,
                     f"{why}; fix it, pass --target, or --no-stage-check to switch anyway",
-                    service.line,
-                    service.column + 1,
-                    f"services.{switch.service}",
                 )
             )
     if problems:
         raise ComposeswapError(*problems)
+
+
+def _at_service(document: Document, name: str, message: str) -> Problem:
+    """A problem about a service, at its name in the file that decides it."""
+    service = document.services[name]
+    return Problem(document.file, message, service.line, service.column + 1, f"services.{name}")
 
 
 def _as_build(service: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -438,15 +434,8 @@ def toggle(request: ToggleRequest) -> Report:
     read = model.services[name]
     if read.form in (Form.PROVIDER, Form.NEITHER):
         document = loaded.sources.layers[read.layer].document
-        service = document.services[name]
         raise ComposeswapError(
-            Problem(
-                document.file,
-                f"has {read.form.value}: there is nothing to toggle",
-                service.line,
-                service.column + 1,
-                f"services.{name}",
-            )
+            _at_service(document, name, f"has {read.form.value}: there is nothing to toggle")
         )
     mode = Mode.REMOTE if read.form is Form.LOCAL else Mode.LOCAL
     return switch(request.switch._replace(mode=mode, services=(name,), where=where))
