@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -15,6 +14,7 @@ from composeswap.diff import unified_diff
 from composeswap.errors import ComposeswapError, ExitCode, Problem
 from composeswap.model import Document, Service, Sources
 from composeswap.plan import Plan, plan
+from composeswap.project import local_path
 from composeswap.proof import prove
 from composeswap.steps import Mode
 from composeswap.text import Edit, splice
@@ -247,9 +247,6 @@ def validate(request: ValidateRequest) -> Report:
     return Report((f"{', '.join(given)}: valid{besides}",), files=tuple(loaded.files))
 
 
-_REMOTE_CONTEXT = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@|\$")
-
-
 def _check_contexts(sources: Sources, decided: Plan) -> None:
     """A build context composeswap writes must exist, unless it is a URL or uses variables.
 
@@ -259,12 +256,11 @@ def _check_contexts(sources: Sources, decided: Plan) -> None:
     """
     problems = []
     for switch in decided.switches:
-        context = switch.new_context
-        if context is None or _REMOTE_CONTEXT.search(context):
+        context, layer = switch.new_context, sources.layers[switch.layer]
+        if context is None:
             continue
-        layer = sources.layers[switch.layer]
-        folder = os.path.join(layer.folder, _home(context))  # join keeps a '~' folder absolute
-        if os.path.isdir(folder):
+        folder = local_path(layer.folder, context)
+        if folder is None or os.path.isdir(folder):
             continue
         base = os.path.expanduser("~") if context.startswith("~") else layer.folder
         problems.append(
@@ -285,13 +281,15 @@ def _check_stages(
     """Each build a switch to local leaves must find its target stage in its Dockerfile, read
     as BuildKit reads it; a build without a target, or whose Dockerfile cannot be read from
     here (a URL context, variables), is not checked."""
+    from composeswap import dockerfile  # only when a check runs
+
     problems = []
     for switch in decided.switches:
         build, layer = _as_build(switched[switch.service]), sources.layers[switch.layer]
         target = build.get("target")
         if not isinstance(target, str):
             continue
-        why = _missing_stage(layer.folder, build, target)
+        why = dockerfile.check_stage(layer.folder, build, target).missing
         if why:
             problems.append(
                 _at_service(
@@ -318,45 +316,6 @@ def _as_build(service: Mapping[str, Any]) -> Mapping[str, Any]:
         else build
         if isinstance(build, Mapping)
         else {}
-    )
-
-
-def _missing_stage(folder: str, build: Mapping[str, Any], target: str) -> str | None:
-    """Why the build's Dockerfile lacks the target stage, or None when it has it (or cannot be
-    read from here: Compose reads it when it builds)."""
-    from composeswap import dockerfile  # only when a check runs
-
-    context = str(build.get("context", "."))
-    source = dockerfile.dockerfile_source(_home(context), build)
-    if source.unknown:
-        return None
-    if source.inline is not None:
-        text, name = source.inline, "its dockerfile_inline"
-    else:
-        name = str(source.path)
-        try:
-            with open(os.path.join(folder, name), encoding="utf-8", newline="") as file:
-                text = file.read()
-        except OSError:
-            return f"no Dockerfile at {name} to build target '{target}' from"
-        except UnicodeDecodeError:
-            return f"{name} is not UTF-8 text"
-    try:
-        stages = dockerfile.read_stages(text)
-    except dockerfile.DockerfileError as error:
-        return f"{name}: {error}"
-    if dockerfile.has_stage(stages, target):
-        return None
-    listed = ", ".join(stages.names) or "none named"
-    return f"{name} has no stage '{target}' (stages: {listed})"
-
-
-def _home(context: str) -> str:
-    """Compose reads a leading '~' as the home folder."""
-    return (
-        os.path.join(os.path.expanduser("~"), context[1:].lstrip("/"))
-        if context.startswith("~")
-        else context
     )
 
 

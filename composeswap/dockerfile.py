@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from composeswap.project import is_remote_context, local_path
+
 
 class Stages(NamedTuple):
     """The build stages of a Dockerfile, in file order."""
@@ -105,7 +107,7 @@ def dockerfile_source(context: str, build: Mapping[str, Any]) -> DockerfileSourc
         if not isinstance(inline, str):
             return DockerfileSource(unknown="dockerfile_inline is not a string")
         return DockerfileSource(inline=inline)
-    if _REMOTE_CONTEXT.search(context):
+    if is_remote_context(context):
         return DockerfileSource(unknown=f"the build context {context} is not a local folder")
     if dockerfile is None or dockerfile == "":
         dockerfile = "Dockerfile"
@@ -116,8 +118,40 @@ def dockerfile_source(context: str, build: Mapping[str, Any]) -> DockerfileSourc
     return DockerfileSource(path=os.path.join(context, dockerfile))  # keeps an absolute one
 
 
-# Compose's isRemoteContext and absContextPath: these are passed to the builder as they are.
-_REMOTE_CONTEXT = re.compile(r"://|^(?:github\.com/|git@|service:)")
+class StageCheck(NamedTuple):
+    """What a build's Dockerfile says about its target stage."""
+
+    dockerfile: str | None  # as the build names it, "its dockerfile_inline", or None: unknown
+    missing: str | None  # why the target stage is not there; None when it is, or is not checked
+
+
+def check_stage(folder: str, build: Mapping[str, Any], target: str) -> StageCheck:
+    """Whether the Dockerfile ``build`` uses (its context relative to ``folder``) has the
+    ``target`` stage, read as BuildKit reads it. A Dockerfile that cannot be read from here (a
+    URL context, variables) is not checked: Compose reads it when it builds."""
+    source = dockerfile_source(str(build.get("context", ".")), build)
+    if source.unknown:
+        return StageCheck(None, None)
+    if source.inline is not None:
+        name, text = "its dockerfile_inline", source.inline
+    else:
+        name = str(source.path)
+        try:
+            with open(str(local_path(folder, name)), encoding="utf-8", newline="") as file:
+                text = file.read()
+        except OSError:
+            return StageCheck(name, f"no Dockerfile at {name} to build target '{target}' from")
+        except UnicodeDecodeError:
+            return StageCheck(name, f"{name} is not UTF-8 text")
+    try:
+        stages = read_stages(text)
+    except DockerfileError as error:
+        return StageCheck(name, f"{name}: {error}")
+    if has_stage(stages, target):
+        return StageCheck(name, None)
+    listed = ", ".join(stages.names) or "none named"
+    return StageCheck(name, f"{name} has no stage '{target}' (stages: {listed})")
+
 
 _INSTRUCTIONS = frozenset(
     (

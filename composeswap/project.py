@@ -286,3 +286,22 @@ def _place(folder: str, cwd: str, is_project_directory: bool) -> str:
     if folder == cwd:
         return "the current folder"
     return os.path.relpath(folder, cwd)
+
+
+# Compose's isRemoteContext: a context it hands to the builder as it is, with nothing on disk.
+_REMOTE_CONTEXT = re.compile(r"://|^(?:github\.com/|git@|service:)")
+
+
+def is_remote_context(context: str) -> bool:
+    return bool(_REMOTE_CONTEXT.search(context))
+
+
+def local_path(base: str, path: str) -> str | None:
+    """Where a build context (or a path in it) is on disk, as Compose resolves it: relative to
+    ``base`` (the folder of the file that says it), a leading '~' from the home folder ('~x/y'
+    is $HOME/x/y); None for a remote context, or a path with variables Compose replaces first."""
+    if is_remote_context(path) or "$" in path:
+        return None
+    if path.startswith("~"):
+        return os.path.join(os.path.expanduser("~"), path[1:].lstrip("/"))
+    return os.path.normpath(os.path.join(base, path))

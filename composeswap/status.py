@@ -15,6 +15,7 @@ from composeswap.config import Overrides
 from composeswap.effective import Effective, Model
 from composeswap.model import Sources
 from composeswap.plan import SAVED, is_managed
+from composeswap.project import local_path
 from composeswap.steps import Form
 
 MODES = {
@@ -60,8 +61,8 @@ def _row(sources: Sources, model: Model, read: Effective, environment: Mapping[s
     build = _build(read.data, wanted)
     context = build.get("context") if isinstance(build.get("context"), str) else None
     target = build.get("target") if isinstance(build.get("target"), str) else None
-    folder = _folder(layer.folder, context)
-    dockerfile, stage_found = _stage(folder, build, target)
+    folder = local_path(layer.folder, context) if context is not None else None
+    dockerfile, stage_found = _stage(folder, layer.folder, build, target)
     managed = is_managed(model, read, Overrides())
     return Row(
         service=read.name,
@@ -93,42 +94,19 @@ def _build(data: Mapping[str, Any], wanted: config.Settings) -> Mapping[str, Any
     return written
 
 
-def _folder(base: str, context: str | None) -> str | None:
-    if context is None or "$" in context or "://" in context or context.startswith("git@"):
-        return None
-    if context.startswith("~"):
-        return os.path.join(os.path.expanduser("~"), context[1:].lstrip("/"))
-    return os.path.normpath(os.path.join(base, context))
-
-
 def _stage(
-    folder: str | None, build: Mapping[str, Any], target: str | None
+    folder: str | None, base: str, build: Mapping[str, Any], target: str | None
 ) -> tuple[str | None, bool | None]:
-    """The Dockerfile the build uses, and whether it has the target stage."""
+    """The Dockerfile the build uses, and whether it has the target stage (None: no target, or
+    no source folder to look in)."""
     from composeswap import dockerfile
 
-    if folder is None or not os.path.isdir(folder):
+    if folder is None or not os.path.isdir(folder) or target is None:
         return None, None
-    source = dockerfile.dockerfile_source(folder, build)
-    if source.unknown:
+    check = dockerfile.check_stage(base, build, target)
+    if check.dockerfile is None:
         return None, None
-    if source.inline is not None:
-        text, name = source.inline, "dockerfile_inline"
-    else:
-        name = os.path.join(
-            str(build.get("context", ".")), str(build.get("dockerfile") or "Dockerfile")
-        )
-        try:
-            with open(str(source.path), encoding="utf-8", newline="") as file:
-                text = file.read()
-        except (OSError, UnicodeDecodeError):
-            return name, False if target else None
-    if target is None:
-        return name, None
-    try:
-        return name, dockerfile.has_stage(dockerfile.read_stages(text), target)
-    except dockerfile.DockerfileError:
-        return name, False
+    return check.dockerfile, check.missing is None
 
 
 def _why(read: Effective, wanted: config.Settings) -> str:

@@ -87,6 +87,10 @@ ACCEPTED = {
         "x-composeswap: {context: 'https://github.com/acme/api.git'}\n" + REMOTE,
         {},
     ),
+    "a GitHub context is not checked": (
+        "x-composeswap: {context: 'github.com/acme/api'}\n" + REMOTE,
+        {},
+    ),
     "a context with variables is not checked": (
         "x-composeswap: {context: '${SRC}/api'}\n" + REMOTE,
         {},
