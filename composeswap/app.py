@@ -219,11 +219,11 @@ def prepare(request: SwitchRequest, found: project.Project) -> Outcome:
         switched = prove(sources, model, new_texts, decided)
         if request.stage_check and request.mode is Mode.LOCAL:
             _check_stages(sources, decided, switched)
-        if request.validate:
-            for switch in decided.switches:
+        if request.validate:  # once per edited file, with all its switched services
+            for index in new_texts:
                 validation.require_valid_result(
-                    sources.layers[switch.layer].document,
-                    {switch.service: switched[switch.service]},
+                    sources.layers[index].document,
+                    {s.service: switched[s.service] for s in decided.switches if s.layer == index},
                 )
     return Outcome(
         loaded,
