@@ -50,10 +50,9 @@ def plan(
     """What to switch: the services named or matched by a pattern (``'worker-*'``), or with
     none, every managed service."""
     file = sources.layers[0].document.file
-    names = choose(file, model, names)
     _check_options(file, model, overrides)
     chosen = (
-        list(dict.fromkeys(names))
+        choose(file, model, names)
         if names
         else [name for name, read in model.services.items() if is_managed(model, read, overrides)]
     )
@@ -151,7 +150,7 @@ def _pause(document: Document, service: Service, read: Effective) -> Switch:
     mode = Mode.LOCAL
     _refuse_merged(document, service, read, "image")
     if read.origins["image"] is not Origin.OWN:  # inherited: mask it after the build
-        after = "build" if read.origins["build"] is Origin.OWN else "extends"
+        after = _after(document, service, "build" if read.origins["build"] is Origin.OWN else "")
         return Switch(
             service.name,
             mode,
@@ -218,7 +217,7 @@ def _switch_form(
             "run again",
         )
     if old not in service.entries:  # it inherits ``old``: mask it, then write ``new``
-        step = Insert("extends", ((old, Reset.NULL), (new, value)))
+        step = Insert(_after(document, service, ""), ((old, Reset.NULL), (new, value)))
         return Switch(
             service.name,
             mode,
@@ -316,6 +315,20 @@ def _unmask(
         (Delete(new), Delete(old)),
         f"{description} and its '{old}'",
         restores=True,
+    )
+
+
+def _after(document: Document, service: Service, key: str) -> str:
+    """The own key new lines go after: ``key``, else ``extends``. A service whose inherited
+    form comes from another file and that writes neither has no place for them."""
+    for candidate in (key, "extends"):
+        if candidate in service.entries:
+            return candidate
+    raise _service_error(
+        document,
+        service,
+        "gets its form from other files and writes neither 'build' nor 'extends' where it is "
+        "decided; write its build there, then run again",
     )
 
 

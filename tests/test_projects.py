@@ -357,3 +357,26 @@ def test_validate_interpolates_as_compose_does(
     if not valid:  # at the value, in the file that writes it
         assert result.stderr.startswith(("compose.yaml:", "compose.override.yaml:"))
         assert ":3:" in result.stderr or ":4:" in result.stderr
+
+
+def test_a_form_from_other_files_with_nowhere_to_mask_it_is_refused_at_the_service(
+    tmp_path: Path,
+) -> None:
+    """The file that decides holds only a key composeswap set aside: there is no own key to
+    write a mask after, which is a positioned refusal, not an internal error."""
+    write(
+        tmp_path,
+        Project(
+            {
+                "a.yaml": f"services:\n  api:\n    image: {image('api')}\n",
+                "b.yaml": "services:\n  api:\n    build: ./api\n",
+                "c.yaml": "services:\n  api:\n    x-composeswap-image: x\n",
+            },
+            ("api",),
+        ),
+    )
+    original = snapshot(tmp_path)
+    result = run(tmp_path, "-f", "a.yaml", "-f", "b.yaml", "-f", "c.yaml", "local", "api")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("c.yaml:2:3: error: services.api: gets its form from other")
+    assert snapshot(tmp_path) == original
