@@ -132,11 +132,6 @@ def remove_stale_temps(target: str) -> None:
                     os.unlink(entry.path)
 
 
-def write(file: ComposeFile, text: str) -> None:
-    """Replace the file's content atomically, keeping its mode, only if nobody changed it."""
-    write_all([(file, text)])
-
-
 def write_all(changes: Sequence[tuple[ComposeFile, str]]) -> None:
     """Replace several files' content: every new text is written to a temporary file first,
     and only when all are written, and none of the files changed since it was read, is each
