@@ -342,6 +342,12 @@ def medians_ms(commands: Sequence[Sequence[str]], cwd: Path, repeat: int) -> lis
 
 def _wall_seconds(command: Sequence[str], cwd: Path) -> float:
     start = time.perf_counter()
+    _run_quietly(command, cwd)
+    return time.perf_counter() - start
+
+
+def _run_quietly(command: Sequence[str], cwd: Path) -> None:
+    """Run a timed or measured command with its output discarded, whatever it exits with."""
     subprocess.run(
         command,
         cwd=cwd,
@@ -350,7 +356,6 @@ def _wall_seconds(command: Sequence[str], cwd: Path) -> float:
         stderr=subprocess.DEVNULL,
         check=False,
     )
-    return time.perf_counter() - start
 
 
 def choose_meter(scratch: Path) -> Meter:
@@ -376,14 +381,7 @@ def peak_mib(meter: Meter, cli_args: Sequence[str], cwd: Path) -> float | None:
         command = ["/usr/bin/time", "-f", "%M", "-o", str(side), *composeswap(*cli_args)]
     else:
         command = [sys.executable, "-c", LAUNCHER, str(side), *cli_args]
-    subprocess.run(
-        command,
-        cwd=cwd,
-        env=child_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+    _run_quietly(command, cwd)
     text = side.read_text().strip() if side.is_file() else ""
     if not text.isdigit():
         return None
