@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
@@ -330,6 +330,11 @@ def validate(before: _Where, /, output_format: str, **options: Any) -> None:
     sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(where)), output_format))
 
 
+def wants_colour(stream: Any, environ: Mapping[str, str]) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set to anything (no-color.org)."""
+    return bool(stream.isatty()) and not environ.get("NO_COLOR")
+
+
 @main.command(short_help="Show each service's form, as Compose reads the project.")
 @click.argument("services", nargs=-1, shell_complete=_complete_services)
 @_format_option
@@ -344,7 +349,7 @@ def status(
     """
     from composeswap import app
 
-    colour = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = output_format == "text" and wants_colour(sys.stdout, os.environ)
     request = app.StatusRequest(_where(before, options), services, colour)
     sys.exit(_guarded(lambda: app.status(request), output_format, table=True))
 

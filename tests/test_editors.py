@@ -243,3 +243,14 @@ def test_a_broken_tasks_file_is_refused_at_its_position(tmp_path: Path) -> None:
     result = run(tmp_path, "editor", "vscode", "--workspace", ".")
     assert result.exit_code == 2
     assert result.stderr.startswith(".vscode/tasks.json:3:15: error: ")
+
+
+def test_vscode_diff_and_dry_run_write_nothing(tmp_path: Path) -> None:
+    project(tmp_path, STACK, "api", "web", "both")
+    diff = run(tmp_path, "editor", "vscode", "--diff", "--workspace", ".")
+    assert diff.exit_code == 0, diff.stderr
+    assert diff.stdout.startswith("--- a/.vscode/tasks.json\n+++ b/.vscode/tasks.json\n")
+    assert '+      "label": "composeswap: status",' in diff.stdout
+    dry = run(tmp_path, "editor", "vscode", "--dry-run", "--workspace", ".")
+    assert dry.stderr == ".vscode/tasks.json: would write composeswap's tasks\n"
+    assert not (tmp_path / ".vscode").exists()

@@ -184,3 +184,33 @@ def test_check_findings_are_diagnostics_at_the_service(
         "compose.yaml:4:3: error: services.web: is local; remote would "
         "switch it: image ${DOCKER_REGISTRY}/web:${IMAGE_TAG}-dev\n"
     )
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(
+    "tty, environ, colour",
+    [
+        (True, {}, True),
+        (False, {}, False),
+        (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),
+    ],
+)
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    tty: bool, environ: dict[str, str], colour: bool
+) -> None:
+    from composeswap.cli import wants_colour
+    from composeswap.status import Row, table
+
+    assert wants_colour(_Stream(tty), environ) is colour
+    row = Row(
+        "api", "local", True, "target", "c.yaml", 2, "", None, "./api", True, None, "dev", True
+    )
+    assert ("\033[" in table([row], colour)) is colour
