@@ -1,53 +1,45 @@
-"""The command line: the only module that imports click.
+"""The command line: the only module that imports click, and the one definition of the grammar.
 
-Each command only turns arguments into a request and hands it to ``composeswap.app``, which is
-imported when a command runs, so ``--help`` and ``--version`` stay instant.
+Each command only turns its arguments into a ``commands.Call`` and runs it; ``composeswap.app``
+is imported when a command runs, so ``--help`` and ``--version`` stay instant. ``argv`` reads the
+usual command lines without click, and is tested to read them exactly as these commands do.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from composeswap import __version__
+from composeswap import __version__, commands
+from composeswap.commands import COMPLETE_VAR, Before, Call
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
-    from composeswap.app import Report, SwitchRequest, Where
-    from composeswap.errors import Problem
-
-_MODES = ("dry_run", "diff", "check")
-SHOWN_PROBLEMS = 20
+    from composeswap.app import Where
 
 
 def _pairs(
     option: str,
 ) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
     def parse(_ctx: click.Context, _param: click.Parameter, given: Sequence[str]) -> dict[str, str]:
-        pairs: dict[str, str] = {}
-        for item in given:
-            service, sep, value = item.partition("=")
-            if not sep or not service or not value:
-                raise click.BadParameter(f"expected SERVICE=VALUE, got {item!r}", param_hint=option)
-            pairs[service] = value
-        return pairs
+        try:
+            return commands.pairs(given)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=option) from None
 
     return parse
 
 
-_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 def _stage(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _STAGE.match(value):
-        raise click.BadParameter(f"{value!r} is not a Dockerfile stage name", param_hint="--target")
-    return value
+    try:
+        return commands.stage(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--target") from None
 
 
 def _write_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -150,7 +142,7 @@ def _typed_where(ctx: click.Context) -> Where:
     """The project options on the command line so far: while completing, click parses them
     into each context's params but runs no command, so ``main`` has not filled ``ctx.obj``."""
     given = [
-        _Where(
+        Before(
             tuple(params.get("files") or ()),
             params.get("project_directory"),
             tuple(params.get("env_files") or ()),
@@ -216,29 +208,17 @@ def main(
 
     Exit codes: 0 done or nothing to do; 1 --check found work; 2 invalid input or refusal.
     """
-    ctx.obj = _Where(files, project_directory, env_files)
+    ctx.obj = Before(files, project_directory, env_files)
 
 
-class _Where(NamedTuple):
-    """The project options as given, before the command and after it."""
-
-    files: tuple[str, ...]
-    project_directory: str | None
-    env_files: tuple[str, ...]
-
-    def joined(self, after: _Where) -> Where:
-        from composeswap.app import Where
-
-        return Where(
-            self.files + after.files,
-            after.project_directory or self.project_directory,
-            self.env_files + after.env_files,
-        )
-
-
-def _where(before: _Where, options: dict[str, Any]) -> Where:
-    after = _Where(options.pop("files"), options.pop("project_directory"), options.pop("env_files"))
-    return before.joined(after)
+def _run(command: str, before: Before, params: dict[str, Any]) -> NoReturn:
+    try:
+        code = commands.run(Call(command, before, params))
+    except commands.UsageProblem as problem:
+        if problem.option:
+            raise click.BadParameter(problem.message, param_hint=problem.option) from None
+        raise click.UsageError(problem.message) from None
+    sys.exit(code)
 
 
 @main.command(short_help="Build services from their source folders.")
@@ -261,21 +241,12 @@ def _where(before: _Where, options: dict[str, Any]) -> Where:
 @_write_options
 @_project_options
 @click.pass_obj
-def local(
-    before: _Where,
-    /,
-    services: tuple[str, ...],
-    contexts: dict[str, str],
-    target: str | None,
-    output_format: str,
-    **options: Any,
-) -> None:
+def local(before: Before, /, **params: Any) -> None:
     """Build SERVICES from local source: replace image with build: {context, target}.
 
     With no SERVICES, every managed service not already local.
     """
-    settings = {"contexts": contexts, "target": target}
-    _run("local", _where(before, options), services, settings, output_format, options)
+    _run("local", before, params)
 
 
 @main.command(short_help="Pull services from the registry again.")
@@ -298,41 +269,24 @@ def local(
 @_write_options
 @_project_options
 @click.pass_obj
-def remote(
-    before: _Where,
-    /,
-    services: tuple[str, ...],
-    images: dict[str, str],
-    target: str | None,
-    output_format: str,
-    **options: Any,
-) -> None:
+def remote(before: Before, /, **params: Any) -> None:
     """Pull SERVICES from the registry: replace build with image.
 
     With no SERVICES, every managed service not already remote.
     """
-    settings = {"images": images, "target": target}
-    _run("remote", _where(before, options), services, settings, output_format, options)
+    _run("remote", before, params)
 
 
 @main.command(short_help="Check the project's files; problems at file:line:col.")
 @_format_option
 @_project_options
 @click.pass_obj
-def validate(before: _Where, /, output_format: str, **options: Any) -> None:
+def validate(before: Before, /, **params: Any) -> None:
     """Check the project's files against the Compose schema and composeswap's settings.
 
     Exits 0 when valid, 2 with every problem at its line and column otherwise.
     """
-    from composeswap import app
-
-    where = _where(before, options)
-    sys.exit(_guarded(lambda: app.validate(app.ValidateRequest(where)), output_format))
-
-
-def wants_colour(stream: Any, environ: Mapping[str, str]) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set to anything (no-color.org)."""
-    return bool(stream.isatty()) and not environ.get("NO_COLOR")
+    _run("validate", before, params)
 
 
 @main.command(short_help="Show each service's form, as Compose reads the project.")
@@ -340,18 +294,12 @@ def wants_colour(stream: Any, environ: Mapping[str, str]) -> bool:
 @_format_option
 @_project_options
 @click.pass_obj
-def status(
-    before: _Where, /, services: tuple[str, ...], output_format: str, **options: Any
-) -> None:
+def status(before: Before, /, **params: Any) -> None:
     """Show whether each service (or each one SERVICES names or matches) is local or remote as
     Compose reads the project, whether composeswap manages it, where it is defined, its image
     or build context, and whether its Dockerfile has the target stage.
     """
-    from composeswap import app
-
-    colour = output_format == "text" and wants_colour(sys.stdout, os.environ)
-    request = app.StatusRequest(_where(before, options), services, colour)
-    sys.exit(_guarded(lambda: app.status(request), output_format, table=True))
+    _run("status", before, params)
 
 
 @main.command(short_help="Switch a service to the other form (for editors).")
@@ -370,22 +318,11 @@ def status(
 @_write_options
 @_project_options
 @click.pass_obj
-def toggle(
-    before: _Where, /, service: str | None, at: str | None, output_format: str, **options: Any
-) -> None:
+def toggle(before: Before, /, **params: Any) -> None:
     """Switch SERVICE to local when Compose reads it as remote (or with image and build), to
     remote when it is local.
     """
-    if (service is None) == (at is None):
-        raise click.UsageError("name a SERVICE or give --at FILE:LINE")
-    from composeswap import app
-
-    request = app.ToggleRequest(
-        service,
-        _cursor(at) if at else None,
-        _switch_request("local", _where(before, options), (), {}, options),
-    )
-    sys.exit(_guarded(lambda: app.toggle(request), output_format))
+    _run("toggle", before, params)
 
 
 @main.group(short_help="Set up an editor for the project.")
@@ -404,29 +341,12 @@ def editor() -> None:
 @_format_option
 @_project_options
 @click.pass_obj
-def vscode(before: _Where, /, workspace: str | None, output_format: str, **options: Any) -> None:
+def vscode(before: Before, /, **params: Any) -> None:
     """Add or update composeswap's tasks in the workspace's .vscode/tasks.json: local (pick a
     service), remote, toggle at the cursor, status, validate, remote --check, each with a
     problem matcher. Your own tasks, comments and formatting are kept byte for byte.
     """
-    from composeswap import app
-
-    dry_run, diff = options.pop("dry_run"), options.pop("diff")
-    if dry_run and diff:
-        raise click.UsageError("--dry-run and --diff exclude each other")
-    mode = app.WriteMode.DIFF if diff else app.WriteMode.DRY_RUN if dry_run else app.WriteMode.WRITE
-    request = app.EditorRequest(_where(before, options), workspace, mode)
-    sys.exit(_guarded(lambda: app.editor_vscode(request), output_format))
-
-
-def _cursor(at: str) -> tuple[str, int]:
-    file, sep, line = at.rpartition(":")
-    if not sep or not file or not line.isdigit() or int(line) < 1:
-        raise click.BadParameter(f"expected FILE:LINE, got {at!r}", param_hint="--at")
-    return file, int(line)
-
-
-COMPLETE_VAR = "_COMPOSESWAP_COMPLETE"  # what click's completion scripts set for composeswap
+    _run("editor vscode", before, params)
 
 
 # No comma in the short help: fish's script from click cuts descriptions at the first comma.
@@ -448,193 +368,15 @@ def completion(shell: str) -> None:
     click.echo(script(main, {}, "composeswap", COMPLETE_VAR).source())
 
 
-_HOOKS = ("check", "remote", "validate")
-
-
 @main.command(short_help="For pre-commit: check, remote or validate each file given.")
-@click.argument("kind", type=click.Choice(_HOOKS))
+@click.argument("kind", type=click.Choice(["check", "remote", "validate"]))
 @click.argument("paths", nargs=-1, metavar="FILE...")
 @click.pass_obj
-def hook(before: _Where, /, kind: str, paths: tuple[str, ...]) -> None:
+def hook(before: Before, /, **params: Any) -> None:
     """Run KIND on each FILE as its own project, as pre-commit passes file names: check is
     'remote --check', remote switches back to remote, validate validates.
 
     An override file (compose.override.yaml, ...) is read after the base file beside it, as
     Compose reads them. Exits with the worst exit code of all the files.
     """
-    # pre-commit passes the files itself; a project named on top would be read once per file.
-    if before.files or before.project_directory:
-        raise click.UsageError(
-            "hook reads the FILEs it is given; -f and --project-directory do not apply"
-        )
-    from composeswap import app
-    from composeswap.steps import Mode
-
-    def command(where: Where) -> Callable[[], Report]:
-        if kind == "validate":
-            return lambda: app.validate(app.ValidateRequest(where))
-        write_mode = app.WriteMode.CHECK if kind == "check" else app.WriteMode.WRITE
-        return lambda: app.switch(
-            app.SwitchRequest(Mode.REMOTE, write_mode=write_mode, where=where)
-        )
-
-    codes = [
-        _guarded(command(app.Where(files, None, before.env_files)), "text")
-        for files in app.hook_projects(paths)
-    ]
-    sys.exit(max(codes, default=0))
-
-
-def _run(
-    mode: str,
-    where: Where,
-    services: tuple[str, ...],
-    settings: dict[str, Any],
-    output_format: str,
-    options: dict[str, Any],
-) -> None:
-    """``local`` or ``remote``: ``settings`` are this run's ``Overrides``, ``options`` the flags."""
-    from composeswap import app
-
-    request = _switch_request(mode, where, services, settings, options)
-    sys.exit(_guarded(lambda: app.switch(request), output_format))
-
-
-def _switch_request(
-    mode: str,
-    where: Where,
-    services: tuple[str, ...],
-    settings: dict[str, Any],
-    options: dict[str, Any],
-) -> SwitchRequest:
-    chosen = [name for name in _MODES if options.get(name)]
-    if len(chosen) > 1:
-        raise click.UsageError("--dry-run, --diff and --check exclude each other")
-    from composeswap import app
-    from composeswap.config import Overrides
-    from composeswap.steps import Mode
-
-    return app.SwitchRequest(
-        mode=Mode(mode),
-        services=services,
-        overrides=Overrides(**settings),
-        write_mode=app.WriteMode(chosen[0].replace("_", "-")) if chosen else app.WriteMode.WRITE,
-        where=where,
-        validate=not options.get("no_validate"),
-        stage_check=not options.get("no_stage_check"),
-    )
-
-
-def _guarded(command: Callable[[], Report], output_format: str, table: bool = False) -> int:
-    """Run a command and print its report; a problem in the input never shows a traceback."""
-    from composeswap.errors import ComposeswapError, ExitCode
-
-    try:
-        report = command()
-    except ComposeswapError as error:
-        _print_problems(error.problems, output_format)
-        return ExitCode.ERROR
-    except KeyboardInterrupt:
-        click.echo("interrupted; the file is unchanged", err=True)
-        return 130
-    except Exception as error:  # the one place a bug meets the user
-        _print_bug(error)
-        return ExitCode.BUG
-    if output_format == "json":
-        import json
-
-        click.echo(json.dumps(report.as_json(), indent=2))
-        if table:  # the table is the result itself: JSON replaces it
-            return report.exit_code
-    if output_format == "github":
-        for problem in report.problems:
-            click.echo(_annotation(problem))
-        report = report._replace(
-            messages=tuple(
-                message
-                for message in report.messages
-                if not any(message == problem.render() for problem in report.problems)
-            )
-        )
-    for message in report.messages:
-        click.echo(message, err=not table)
-    if output_format != "json" and report.diff:
-        click.echo(report.diff, nl=False)
-    return report.exit_code
-
-
-def _annotation(problem: Problem) -> str:
-    """A problem as a GitHub Actions workflow command, which CI shows at its line."""
-
-    def escaped(text: str, properties: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return text.replace(":", "%3A").replace(",", "%2C") if properties else text
-
-    where = [f"file={escaped(problem.file, True)}"]
-    if problem.line is not None:
-        where.append(f"line={problem.line}")
-        if problem.column is not None:
-            where.append(f"col={problem.column}")
-    message = f"{problem.where}: {problem.message}" if problem.where else problem.message
-    return f"::{problem.severity.value} {','.join(where)}::{escaped(message)}"
-
-
-def _print_bug(error: Exception) -> None:
-    """A bug, said in one line that is enough to report it: what failed, and where."""
-    import traceback
-
-    frame = traceback.extract_tb(error.__traceback__)[-1]
-    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}"
-    click.echo(
-        f"composeswap: internal error: {type(error).__name__}: {error} (at {where}). "
-        "This is a bug in composeswap, not in your file; please report it with the "
-        "command and the compose file. A write is all or nothing, so the file is either "
-        "as it was or fully switched.",
-        err=True,
-    )
-
-
-def _print_problems(problems: Sequence[Problem], output_format: str) -> None:
-    ordered = sorted(problems, key=lambda problem: problem.sort_key())
-    if output_format == "github":
-        for problem in ordered:
-            click.echo(_annotation(problem))
-        return
-    if output_format == "json":
-        import json
-
-        refused = [
-            _refused(problem)
-            for problem in ordered
-            if problem.where.startswith("services.") and problem.line is not None
-        ]
-        click.echo(
-            json.dumps(
-                {
-                    "services": list({r["service"]: r for r in refused}.values()),
-                    "files": [],
-                    "problems": [problem.as_json() for problem in ordered],
-                },
-                indent=2,
-            )
-        )
-        return
-    for problem in ordered[:SHOWN_PROBLEMS]:
-        click.echo(problem.render(), err=True)
-    if len(ordered) > SHOWN_PROBLEMS:
-        click.echo(
-            f"... and {len(ordered) - SHOWN_PROBLEMS} more problems (--format json lists them all)",
-            err=True,
-        )
-
-
-def _refused(problem: Problem) -> dict[str, object]:
-    """A service a problem is about, as --format json lists it: refused, with the reason."""
-    return {
-        "service": problem.where.split(".")[1],
-        "outcome": "refused",
-        "file": problem.file,
-        "line": problem.line,
-        "column": problem.column,
-        "message": problem.message,
-    }
+    _run("hook", before, params)

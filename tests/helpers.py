@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from composeswap.cli import main
+from composeswap.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -59,14 +59,20 @@ class Result:
 
 
 def run(folder: Path, *args: str) -> Result:
-    """Run composeswap in ``folder`` as a user would, in-process."""
+    """Run composeswap in ``folder`` as a user would, in-process: through the entry point, so
+    the usual lines are read without click and every other line by click, as in a terminal."""
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        with CliRunner().isolation() as (stdout, stderr, _):
+            code = main(args, prog_name="composeswap")
     finally:
         os.chdir(previous)
-    return Result(result.exit_code, result.stdout, result.stderr)
+    return Result(code, _text(stdout.getvalue()), _text(stderr.getvalue()))
+
+
+def _text(output: bytes) -> str:
+    return output.decode().replace("\r\n", "\n")
 
 
 # The stages the tests' targets name, each built on a base.

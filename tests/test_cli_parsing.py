@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from click.testing import CliRunner
 
 from composeswap import app
+from composeswap.__main__ import main as entry
 from composeswap.cli import main
 from composeswap.config import Overrides
 from composeswap.steps import Mode
@@ -24,11 +27,25 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return seen
 
 
-def invoke(*args: str) -> int:
-    return CliRunner().invoke(main, list(args)).exit_code
+Invoke = Callable[..., int]
 
 
-def test_local_fills_a_switch_request(requests: list[object]) -> None:
+@pytest.fixture(params=["click", "entry"])
+def invoke(request: pytest.FixtureRequest) -> Invoke:
+    """The exit code of a command line read by click's commands, or by the entry point, which
+    reads the usual lines without click (every test here runs both ways)."""
+
+    def by_click(*args: str) -> int:
+        return CliRunner().invoke(main, list(args)).exit_code
+
+    def by_entry(*args: str) -> int:
+        with CliRunner().isolation():
+            return entry(args)
+
+    return by_click if request.param == "click" else by_entry
+
+
+def test_local_fills_a_switch_request(invoke: Invoke, requests: list[object]) -> None:
     assert (
         invoke(
             "-f",
@@ -56,7 +73,7 @@ def test_local_fills_a_switch_request(requests: list[object]) -> None:
     ]
 
 
-def test_remote_fills_a_switch_request(requests: list[object]) -> None:
+def test_remote_fills_a_switch_request(invoke: Invoke, requests: list[object]) -> None:
     assert invoke("remote", "--image", "api=reg/api:1", "--check", "--no-validate") == 0
     assert requests == [
         app.SwitchRequest(
@@ -70,7 +87,7 @@ def test_remote_fills_a_switch_request(requests: list[object]) -> None:
     ]
 
 
-def test_validate_fills_a_validate_request(requests: list[object]) -> None:
+def test_validate_fills_a_validate_request(invoke: Invoke, requests: list[object]) -> None:
     assert invoke("--file", "c.yml", "validate", "--format", "json") == 0
     assert requests == [app.ValidateRequest(app.Where(("c.yml",)))]
 
@@ -117,7 +134,7 @@ def test_validate_fills_a_validate_request(requests: list[object]) -> None:
     ],
 )
 def test_project_options_go_before_or_after_the_command(
-    requests: list[object], args: tuple[str, ...]
+    invoke: Invoke, requests: list[object], args: tuple[str, ...]
 ) -> None:
     assert invoke(*args) == 0
     assert [request.where for request in requests] == [  # type: ignore[attr-defined]
@@ -138,6 +155,8 @@ def test_project_options_go_before_or_after_the_command(
         ("frobnicate",),
     ],
 )
-def test_bad_arguments_are_usage_errors(requests: list[object], args: tuple[str, ...]) -> None:
+def test_bad_arguments_are_usage_errors(
+    invoke: Invoke, requests: list[object], args: tuple[str, ...]
+) -> None:
     assert invoke(*args) == 2
     assert requests == []

@@ -206,7 +206,7 @@ class _Stream:
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     tty: bool, environ: dict[str, str], colour: bool
 ) -> None:
-    from composeswap.cli import wants_colour
+    from composeswap.commands import wants_colour
     from composeswap.status import Row, table
 
     assert wants_colour(_Stream(tty), environ) is colour
