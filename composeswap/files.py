@@ -90,20 +90,21 @@ def exclusive(path: str) -> Iterator[None]:
         yield  # reading the file will report what is wrong with its folder
         return
     try:
-        _wait_for_lock(descriptor, path)
-        remove_stale_temps(target)
+        if _wait_for_lock(descriptor, path):
+            remove_stale_temps(target)  # another run's temp file could be in use without it
         yield
     finally:
         os.close(descriptor)  # releases the lock
 
 
-def _wait_for_lock(descriptor: int, name: str) -> None:
+def _wait_for_lock(descriptor: int, name: str) -> bool:
+    """Whether the lock is held: False on a file system that has no locks."""
     assert sys.platform != "win32"
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
             if time.monotonic() > deadline:
                 raise fail(
@@ -113,7 +114,7 @@ def _wait_for_lock(descriptor: int, name: str) -> None:
                 ) from None
             time.sleep(0.02)
         except OSError:
-            return  # a file system without locks: the check before the rename still guards
+            return False  # a file system without locks: the check before the rename still guards
 
 
 def remove_stale_temps(target: str) -> None:

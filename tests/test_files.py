@@ -7,6 +7,7 @@ import errno
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -231,6 +232,26 @@ def test_a_write_removes_its_own_stale_temps_and_nothing_else(tmp_path: Path) ->
         (tmp_path / name).write_text("left over\n")
     assert run(tmp_path, "local").exit_code == 0
     assert listing(tmp_path) == {"api", "compose.yaml", *kept}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_without_a_lock_no_temp_file_is_taken_for_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where flock fails (a file system without locks), another run may be writing its temp
+    # file right now: it is left alone, and the switch still happens.
+    import fcntl
+
+    def no_locks(_fd: int, _operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    project(tmp_path, REMOTE_API, "api")
+    other = f".compose.yaml.k1ll3d{composeswap.files.TEMP_SUFFIX}"
+    (tmp_path / other).write_text("another run's new text\n")
+    assert run(tmp_path, "local").exit_code == 0
+    assert listing(tmp_path) == {"api", "compose.yaml", other}
+    assert (tmp_path / "compose.yaml").read_bytes() == LOCAL_API
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o600, 0o664, 0o755])
