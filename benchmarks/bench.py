@@ -39,6 +39,9 @@ LARGE_REPEAT = 3
 TYPICAL_LIMIT = 1.5  # on the typical file composeswap may take this many times Compose's time
 SIZE_LIMITS = {1000: 0.8, 10000: 0.7}  # generated sizes with a target, and the ratio allowed
 STATUS_SIZE = 1000  # the generated size status is also timed at
+# Also timed on the typical file, besides `local --diff`: a switch that writes and the one that
+# writes it back, and the commands that only read.
+TYPICAL_COMMANDS = (["local"], ["remote"], ["status"], ["validate"])
 HELP_FLOOR_LIMIT = 4.0  # --help may take this many times the interpreter's own start
 GROWTH_SLACK = 1.1  # 10x the services may cost at most 11x the time: linear, with some noise
 PASS, FAIL, NO_TARGET = "PASS", "FAIL", "-"
@@ -414,18 +417,28 @@ def time_workload(workload: Workload, settings: Settings, meter: Meter) -> Timin
     )
 
 
-def time_status(workload: Workload, settings: Settings, meter: Meter) -> Timing:
-    """``status`` beside ``docker compose config -q``: both read the project and report."""
+def time_commands(
+    workload: Workload, settings: Settings, meter: Meter, *commands: Sequence[str]
+) -> list[Timing]:
+    """composeswap commands beside ``docker compose config -q``, all taking turns in each round
+    and in the order given (a ``local`` that writes, then the ``remote`` that writes it back,
+    leaves the file as it was for the next round)."""
     repeat = (
         min(settings.repeat, LARGE_REPEAT)
         if workload.services >= LARGE_SERVICES
         else settings.repeat
     )
-    cwd, args = workload.file.parent, [*_files(workload), "status"]
-    ours, theirs = medians_ms(
-        [composeswap(*args), config_command(settings.docker_compose, workload)], cwd, repeat
+    cwd, files = workload.file.parent, _files(workload)
+    *ours, theirs = medians_ms(
+        [
+            *(composeswap(*files, *args) for args in commands),
+            config_command(settings.docker_compose, workload),
+        ],
+        cwd,
+        repeat,
     )
-    return Timing(ours, theirs, peak_mib(meter, args, cwd))
+    peaks = [peak_mib(meter, [*files, *args], cwd) for args in commands]
+    return [Timing(mine, theirs, peak) for mine, peak in zip(ours, peaks)]
 
 
 def time_flag(flag: str, settings: Settings, meter: Meter, cwd: Path) -> Timing:
@@ -577,9 +590,11 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
     typical = write_typical(scratch)
     print(f"... {typical.name}", file=sys.stderr, flush=True)
     measured = [(typical.name, time_workload(typical, settings, meter))]
-    rows = [
-        ratio_row(typical.name, measured[0][1], TYPICAL_LIMIT),
-        ratio_row(f"status, {typical.name}", time_status(typical, settings, meter), TYPICAL_LIMIT),
+    rows = [ratio_row(typical.name, measured[0][1], TYPICAL_LIMIT)]
+    others = time_commands(typical, settings, meter, *TYPICAL_COMMANDS)
+    rows += [
+        ratio_row(f"{' '.join(args)}, {typical.name}", timing, TYPICAL_LIMIT)
+        for args, timing in zip(TYPICAL_COMMANDS, others)
     ]
     three = write_project(scratch)
     print(f"... {three.name}", file=sys.stderr, flush=True)
@@ -593,13 +608,8 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         measured.append((workload.name, timings[size]))
         rows.append(ratio_row(workload.name, timings[size], SIZE_LIMITS.get(size)))
         if size == STATUS_SIZE:
-            rows.append(
-                ratio_row(
-                    f"status, {workload.name}",
-                    time_status(workload, settings, meter),
-                    SIZE_LIMITS.get(size),
-                )
-            )
+            [timing] = time_commands(workload, settings, meter, ["status"])
+            rows.append(ratio_row(f"status, {workload.name}", timing, SIZE_LIMITS.get(size)))
     if settings.baseline is not None:
         rows += [
             baseline_row(name, timing)
