@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_SIZES = (100, 1000, 10000)
@@ -42,6 +42,7 @@ STATUS_SIZE = 1000  # the generated size status is also timed at
 # Also timed on the typical file, besides `local --diff`: a switch that writes and the one that
 # writes it back, and the commands that only read.
 TYPICAL_COMMANDS = (["local"], ["remote"], ["status"], ["validate"])
+COMPLETION_LIMIT = 1.0  # completing service names may take this many times `status`
 HELP_FLOOR_LIMIT = 4.0  # --help may take this many times the interpreter's own start
 GROWTH_SLACK = 1.1  # 10x the services may cost at most 11x the time: linear, with some noise
 PASS, FAIL, NO_TARGET = "PASS", "FAIL", "-"
@@ -441,6 +442,27 @@ def time_commands(
     return [Timing(mine, theirs, peak) for mine, peak in zip(ours, peaks)]
 
 
+def time_completion(workload: Workload, settings: Settings) -> Timing:
+    """Completing a service name of ``local``, as bash asks for it, beside ``status`` on the same
+    project: both read the project, and completion should not be the slower. Both run through
+    ``env``, which sets the completion variables for one and nothing for the other."""
+    line = " ".join(["composeswap", *_files(workload), "local", ""])
+    asks = [
+        "_COMPOSESWAP_COMPLETE=bash_complete",
+        f"COMP_WORDS={line}",
+        f"COMP_CWORD={len(line.split())}",
+    ]
+    cwd = workload.file.parent
+    completing = ["env", *asks, *composeswap()]
+    names = run_checked(completing, cwd).splitlines()
+    if len(names) < workload.services:  # a benchmark of an empty answer proves nothing
+        sys.exit(f"completion offered {len(names)} names, fewer than {workload.services}")
+    ours, status = medians_ms(
+        [completing, ["env", *composeswap(*_files(workload), "status")]], cwd, settings.repeat
+    )
+    return Timing(ours, status, None)
+
+
 def time_flag(flag: str, settings: Settings, meter: Meter, cwd: Path) -> Timing:
     [ours] = medians_ms([composeswap(flag)], cwd, settings.repeat)
     return Timing(ours, None, peak_mib(meter, [flag], cwd))
@@ -469,6 +491,14 @@ def ratio_row(case: str, timing: Timing, limit: float | None) -> Row:
         target,
         verdict,
     )
+
+
+def completion_row(workload: Workload, settings: Settings) -> Row:
+    """The compose column holds `status`'s time here: completion is held to it."""
+    print(f"... completion, {workload.name}", file=sys.stderr, flush=True)
+    timing = time_completion(workload, settings)
+    row = ratio_row(f"completion, {workload.name} (÷ status)", timing, COMPLETION_LIMIT)
+    return replace(row, peak="-")  # not measured for completion
 
 
 def baseline_row(case: str, timing: Timing) -> Row:
@@ -596,6 +626,7 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         ratio_row(f"{' '.join(args)}, {typical.name}", timing, TYPICAL_LIMIT)
         for args, timing in zip(TYPICAL_COMMANDS, others)
     ]
+    rows.append(completion_row(typical, settings))
     three = write_project(scratch)
     print(f"... {three.name}", file=sys.stderr, flush=True)
     measured.append((three.name, time_workload(three, settings, meter)))
@@ -610,6 +641,7 @@ def measure(settings: Settings, scratch: Path) -> tuple[list[str], list[Row]]:
         if size == STATUS_SIZE:
             [timing] = time_commands(workload, settings, meter, ["status"])
             rows.append(ratio_row(f"status, {workload.name}", timing, SIZE_LIMITS.get(size)))
+            rows.append(completion_row(workload, settings))
     if settings.baseline is not None:
         rows += [
             baseline_row(name, timing)

@@ -19,7 +19,9 @@ def main(argv: Sequence[str], prog_name: str | None = None) -> int:
     from composeswap import argv as usual
     from composeswap import commands
 
-    call = None if commands.COMPLETE_VAR in os.environ else usual.read(argv)
+    if commands.COMPLETE_VAR in os.environ:
+        return _complete(argv, prog_name)
+    call = usual.read(argv)
     if call is not None:
         try:
             return commands.run(call)
@@ -31,6 +33,19 @@ def main(argv: Sequence[str], prog_name: str | None = None) -> int:
         except BrokenPipeError:  # as click ends: whatever else there was to print is lost
             return 1
     return _with_click(argv, prog_name)
+
+
+def _complete(argv: Sequence[str], prog_name: str | None) -> int:
+    """The shell asks for completions: service names of a usual line without click."""
+    from composeswap import argv as usual
+
+    answer = usual.complete(os.environ)
+    if answer is None:
+        return _with_click(argv, prog_name)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(f"{answer}\n".encode())  # bytes, as click writes them
+    sys.stdout.flush()
+    return 0
 
 
 def _with_click(argv: Sequence[str], prog_name: str | None) -> int:

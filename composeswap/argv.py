@@ -7,9 +7,12 @@ on everything else: help, version, other commands, ``--``, an option it does not
 in a way it does not follow, a value click would refuse. Click, the one definition of the
 grammar, then reads the line and says what is wrong with it.
 
+``complete`` answers the shell's usual question, a service name for one of those lines, as
+click's completion answers it.
+
 The tables below restate those commands' options; ``tests/test_argv.py`` derives its lines from
-the click commands and checks that whatever this reads, click reads the same, and that what
-click refuses, this gives up on.
+the click commands and checks that whatever this reads, click reads the same, that what click
+refuses this gives up on, and that both complete alike.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from composeswap.commands import Before, Call, pairs, stage
+from composeswap.commands import COMPLETE_VAR, Before, Call, complete_services, pairs, stage, where
 
 
 class Kind(enum.Enum):
@@ -178,3 +181,62 @@ def _converted(option: Option, value: Any) -> Any:
         return option.convert(value)
     except ValueError:
         raise _GiveUp from None
+
+
+# Shell completion: what click's scripts for each shell set, and how click answers. Only a line
+# that splits on plain spaces is taken (no quotes or escapes, which click reads with shlex).
+
+_SHELLS = ("bash", "zsh", "fish")
+_COMPLETES_SERVICES = ("local", "remote", "status")
+
+
+def complete(environ: Mapping[str, str]) -> str | None:
+    """What click prints when the shell asks for a service name of a usual line, or None where
+    click should answer."""
+    shell, _, action = environ.get(COMPLETE_VAR, "").partition("_")
+    if action != "complete" or shell not in _SHELLS:
+        return None
+    typed = _completion_args(shell, environ)
+    if typed is None:
+        return None
+    args, incomplete = typed
+    call = read(args)
+    if (
+        call is None
+        or call.command not in _COMPLETES_SERVICES
+        or incomplete.startswith("-")  # an option's name: click lists them
+        or incomplete == "="
+    ):
+        return None
+    names = complete_services(where(call), call.params["services"], incomplete)
+    return "\n".join(f"plain\n{name}\n_" if shell == "zsh" else f"plain,{name}" for name in names)
+
+
+def _completion_args(shell: str, environ: Mapping[str, str]) -> tuple[list[str], str] | None:
+    """The words before the one being completed, and that word, as click's shell classes
+    find them."""
+    words = _split(environ.get("COMP_WORDS"))
+    cword = environ.get("COMP_CWORD")
+    if words is None or cword is None:
+        return None
+    if shell == "fish":  # the word under the cursor, also at the end of COMP_WORDS
+        current = _split(cword)
+        if current is None or (cword and not current):
+            return None
+        incomplete = current[0] if current else ""
+        args = words[1:]
+        if incomplete and args and args[-1] == incomplete:
+            args.pop()
+        return args, incomplete
+    if not cword.isdigit():
+        return None
+    index = int(cword)
+    return words[1:index], words[index] if index < len(words) else ""
+
+
+def _split(text: str | None) -> list[str] | None:
+    if text is None or any(
+        char in "\"'\\" or (char.isspace() and char not in " \t\r\n") for char in text
+    ):
+        return None
+    return text.split()

@@ -84,9 +84,9 @@ def _help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
-# Shell completion. These run when the shell asks (``_COMPOSESWAP_COMPLETE`` set), before any
-# command: they must answer fast and quietly, so they read the project but never validate or
-# prove it, and whatever goes wrong completes nothing rather than printing into the prompt.
+# Shell completion: these run when the shell asks (``_COMPOSESWAP_COMPLETE`` set), before any
+# command. ``argv.complete`` answers the usual question (a service name of local, remote or
+# status) without click, from the same ``commands.complete_services``.
 
 
 def _complete_files(
@@ -106,10 +106,8 @@ def _complete_folders(
 
 
 def _complete_services(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
-    typed = set(ctx.params.get("services") or ())
-    return [
-        name for name in _service_names(ctx) if name.startswith(incomplete) and name not in typed
-    ]
+    typed = ctx.params.get("services") or ()
+    return commands.complete_services(_typed_where(ctx), typed, incomplete)
 
 
 def _complete_service_values(
@@ -118,24 +116,8 @@ def _complete_service_values(
     """The SERVICE= part of ``--context SERVICE=PATH`` and ``--image SERVICE=REF``."""
     if "=" in incomplete:
         return []
-    return [f"{name}=" for name in _service_names(ctx) if name.startswith(incomplete)]
-
-
-def _service_names(ctx: click.Context) -> list[str]:
-    """The services of the project the command would read, as the options typed so far (before
-    the command and after it) find it."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a warning would land in the middle of the prompt
-            from composeswap import app, effective, layers
-
-            found = app.find(_typed_where(ctx))
-            loaded = layers.load(found.files, found.directory, os.getcwd())
-            return list(effective.read(loaded.sources).services)
-    except Exception:  # a file being edited is often broken: then there is nothing to offer
-        return []
+    names = commands.service_names(_typed_where(ctx))
+    return [f"{name}=" for name in names if name.startswith(incomplete)]
 
 
 def _typed_where(ctx: click.Context) -> Where:

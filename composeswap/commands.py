@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -66,6 +66,41 @@ class UsageProblem(Exception):
 def run(call: Call) -> int:
     """Carry out a command line; the exit code."""
     return _COMMANDS[call.command](call.before, **call.params)
+
+
+def where(call: Call) -> Where:
+    """The project a Call reads: its project options before and after the command."""
+    params = call.params
+    return call.before.joined(
+        Before(params["files"], params["project_directory"], params["env_files"])
+    )
+
+
+# Shell completion must answer fast and quietly: it reads the project but never validates or
+# proves it, and whatever goes wrong completes nothing rather than printing into the prompt.
+
+
+def complete_services(where: Where, typed: Collection[str], incomplete: str) -> list[str]:
+    """The project's services that start with what is typed, and are not on the line yet."""
+    return [
+        name for name in service_names(where) if name.startswith(incomplete) and name not in typed
+    ]
+
+
+def service_names(where: Where) -> list[str]:
+    """The services of the project, as the options typed so far find it."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a warning would land in the middle of the prompt
+            from composeswap import app, effective, layers
+
+            found = app.find(where)
+            loaded = layers.load(found.files, found.directory, os.getcwd())
+            return list(effective.read(loaded.sources).services)
+    except Exception:  # a file being edited is often broken: then there is nothing to offer
+        return []
 
 
 # Values that need more than a type: one function each, used by both readers.

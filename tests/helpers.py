@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,23 @@ def run(folder: Path, *args: str) -> Result:
 
 def _text(output: bytes) -> str:
     return output.decode().replace("\r\n", "\n")
+
+
+def environment(line: str, shell: str) -> dict[str, str]:
+    """What the shell's script sets to ask for the completions of ``line``'s last word, the
+    cursor at the end of the line (a line ending in a space asks for a new word)."""
+    words = shlex.split(line) + ([""] if line.endswith(" ") else [])
+    if shell == "fish":  # fish passes the line and the word under the cursor
+        return {
+            "_COMPOSESWAP_COMPLETE": "fish_complete",
+            "COMP_WORDS": line,
+            "COMP_CWORD": words[-1],
+        }
+    return {
+        "_COMPOSESWAP_COMPLETE": f"{shell}_complete",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(len(words) - 1),
+    }
 
 
 # The stages the tests' targets name, each built on a base.

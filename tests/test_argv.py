@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from composeswap import argv, cli, commands
 from composeswap.__main__ import main as entry
 from composeswap.commands import Call
-from tests.helpers import REMOTE_API, project
+from tests.helpers import REMOTE_API, environment, project
 
 Line = tuple[str, ...]
 
@@ -266,3 +266,45 @@ def test_the_usual_lines_never_import_click(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split()[-2:] == ["0", str(click_imported)], done.stderr
+
+
+# --- Completion: service names of the usual lines, as click's completion gives them ---------
+
+_COMPLETED = ("", "a", "w", "api", "-", "--f", "=")  # the word under the cursor
+
+
+def _click_completion(env: dict[str, str]) -> str:
+    done = CliRunner().invoke(cli.main, [], env=env, prog_name="composeswap")
+    assert done.exit_code == 0, done.output
+    return done.stdout
+
+
+def _completion_lines(name: str) -> Iterator[tuple[Line, str]]:
+    for line in [(name,), *(usual[usual.index(name) + 1 :] for usual in _usual(name))]:
+        for word in _COMPLETED:
+            yield ("-f", "compose.yaml", name, *line[1:]), word
+            yield (name, *line[1:]), word
+    for piece in _pieces(_click_command(name)):
+        yield (name, *piece), "w"
+
+
+@pytest.mark.parametrize("name", sorted(argv.COMMANDS))
+def test_completion_answers_as_click_or_leaves_it_to_click(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    image: a\n  web:\n    image: w\n  worker:\n    image: w\n"
+    )
+    (tmp_path / "a.yaml").write_text("services:\n  alpha:\n    image: a\n")
+    monkeypatch.chdir(tmp_path)
+    answered = 0
+    for line, word in _completion_lines(name):
+        for shell in ("bash", "zsh", "fish"):
+            env = environment(" ".join(("composeswap", *line, word)), shell)
+            fast = argv.complete(env)
+            if fast is not None:
+                answered += 1
+                assert f"{fast}\n" == _click_completion(env), (line, word, shell)
+    # Every command that takes SERVICES is answered without click on its usual lines.
+    assert answered > (200 if argv.COMMANDS[name].arguments else -1)
+    assert answered == 0 or argv.COMMANDS[name].arguments

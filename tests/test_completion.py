@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from composeswap.__main__ import main as entry
 from composeswap.cli import main
+from tests.helpers import environment
 
 COMPOSE = (
     "services:\n"
@@ -38,23 +40,6 @@ def stack(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def environment(line: str, shell: str) -> dict[str, str]:
-    """What the shell's script sets to ask for the completions of ``line``'s last word, the
-    cursor at the end of the line (a line ending in a space asks for a new word)."""
-    words = shlex.split(line) + ([""] if line.endswith(" ") else [])
-    if shell == "fish":  # fish passes the line and the word under the cursor
-        return {
-            "_COMPOSESWAP_COMPLETE": "fish_complete",
-            "COMP_WORDS": line,
-            "COMP_CWORD": words[-1],
-        }
-    return {
-        "_COMPOSESWAP_COMPLETE": f"{shell}_complete",
-        "COMP_WORDS": line,
-        "COMP_CWORD": str(len(words) - 1),
-    }
-
-
 def parsed(output: str, shell: str) -> list[str]:
     """The values offered, each shell's format read back; a file or folder the shell lists
     itself shows as <file> or <dir>."""
@@ -67,16 +52,17 @@ def parsed(output: str, shell: str) -> list[str]:
 
 
 def complete(folder: Path, line: str, shell: str = "bash") -> list[str]:
-    """What composeswap offers, run in ``folder``, for the last word of ``line``."""
+    """What composeswap offers, run in ``folder``, for the last word of ``line``: through the
+    entry point, which answers the usual lines itself and hands the others to click."""
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        result = CliRunner().invoke(main, [], env=environment(line, shell), prog_name="composeswap")
+        with CliRunner().isolation(env=environment(line, shell)) as (stdout, stderr, _):
+            code = entry([], prog_name="composeswap")
     finally:
         os.chdir(previous)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert (result.exit_code, result.stderr) == (0, "")
-    return parsed(result.stdout, shell)
+    assert (code, stderr.getvalue()) == (0, b"")
+    return parsed(stdout.getvalue().decode(), shell)
 
 
 # --- what completes ----------------------------------------------------------------------------
