@@ -54,7 +54,8 @@ def problems(
         for path, message, at_key in references.undefined(_merged(sources, model))
     ]
     found += [
-        _project_problem(sources, model, path, message, True) for path, message in _forms(model)
+        _project_problem(sources, model, path, message, at_key)
+        for path, message, at_key in _forms(model, environment)
     ]
     return sorted(dict.fromkeys(found), key=Problem.sort_key)  # stable: best message first
 
@@ -174,14 +175,36 @@ def require_valid_result(original: Document, switched: Mapping[str, Any]) -> Non
     )
 
 
-def _forms(model: effective.Model) -> Iterator[tuple[JsonPath, str]]:
+def _forms(
+    model: effective.Model, environment: Mapping[str, str] | None
+) -> Iterator[tuple[JsonPath, str, bool]]:
     """Services Compose cannot run as it reads them (after extends and !reset): with neither
-    image nor build (a provider needs none), or extending in a cycle."""
+    image nor build (a provider needs none), an image that is empty and no build, or extending
+    in a cycle."""
     for name, read in model.services.items():
         if read.unresolved and "cycle" in read.unresolved:
-            yield ("services", name), f"cannot be read: {read.unresolved}"
+            yield ("services", name), f"cannot be read: {read.unresolved}", True
         elif read.form is Form.NEITHER and not read.unresolved:
-            yield ("services", name), "has neither 'image' nor 'build'; Compose needs one"
+            yield ("services", name), "has neither 'image' nor 'build'; Compose needs one", True
+        elif read.form is Form.REMOTE and _empty(read.data.get("image"), environment):
+            image = read.data["image"]
+            how = "is empty" if image == "" else f"{image!r} is empty once its variables are set"
+            yield ("services", name, "image"), f"{how}, and there is no 'build'", False
+
+
+def _empty(image: object, environment: Mapping[str, str] | None) -> bool:
+    """Whether an image reads as nothing: written so, or made of variables that are not set
+    (judged only where the environment is known: ``validate``)."""
+    if not isinstance(image, str):
+        return False
+    if environment is None or "$" not in image:
+        return image == ""
+    from composeswap import envfile
+
+    try:
+        return envfile.substitute(image, environment.get) == ""
+    except envfile.TemplateError:  # reported where the file is interpolated
+        return False
 
 
 def _placeholders(data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str, bool]]:

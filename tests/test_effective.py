@@ -21,7 +21,7 @@ from composeswap.model import Layer, Sources
 from composeswap.plan import plan
 from composeswap.steps import Form, Mode
 from composeswap.text import Source
-from tests.helpers import compose_config, project, run
+from tests.helpers import ORACLE_ENV, compose_config, project, run
 
 
 def model(text: str) -> effective.Model:
@@ -383,3 +383,27 @@ def test_validate_accepts_a_build_inherited_through_extends(tmp_path: Path) -> N
     )
     assert run(tmp_path, "validate").exit_code == 0
     assert compose_config(tmp_path / "compose.yaml", "-q").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "image: ''",
+        "image: ${COMPOSESWAP_UNSET}",
+        "image: ${COMPOSESWAP_UNSET}${COMPOSESWAP_UNSET_TOO}",
+        "image: ${COMPOSESWAP_UNSET}\n    build: .",
+        "image: '  '",
+        "image: ${COMPOSESWAP_UNSET:-nginx}",
+        "image: ${IMAGE_TAG}",
+    ],
+)
+def test_validate_judges_an_empty_image_as_compose_does(tmp_path: Path, service: str) -> None:
+    # An image that reads as nothing is no image: Compose refuses the service, unless it builds.
+    (tmp_path / "compose.yaml").write_text(f"services:\n  api:\n    {service}\n")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ORACLE_ENV.items():
+            patch.setenv(name, value)
+        result = run(tmp_path, "validate")
+    refused = compose_config(tmp_path / "compose.yaml", "-q").returncode != 0
+    assert (result.exit_code, refused) in ((0, False), (2, True)), result.stderr
+    assert ("services.api.image:" in result.stderr) is refused
