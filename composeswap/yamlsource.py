@@ -45,6 +45,7 @@ from composeswap.text import Source
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _RESET_TAG, _OVERRIDE_TAG = "!reset", "!override"
 _NO_TAGS: Mapping[JsonPath, str] = MappingProxyType({})
@@ -463,7 +464,10 @@ def _construct(root: Node, source: Source, file: str) -> dict[str, Any]:
         # A fresh constructor each time: one that failed midway keeps its pending work.
         constructor = _ComposeConstructor(loader=_yaml())
         constructor.allow_duplicate_keys = False
-        data = constructor.construct_document(root)
+        try:
+            data = _lean_construct(root, constructor)
+        except Exception:  # whatever it is, ruamel.yaml's constructor decides
+            data = constructor.construct_document(root)
     except MarkedYAMLError as error:
         raise _marked(error, source, file) from None
     except (YAMLError, TypeError, ValueError) as error:
@@ -471,6 +475,72 @@ def _construct(root: Node, source: Source, file: str) -> dict[str, Any]:
         raise fail(file, f"cannot read the YAML: {error}", line=line, column=column) from None
     assert isinstance(data, dict)
     return data
+
+
+class _NeedsRuamel(Exception):
+    """Something only ruamel.yaml's constructor reads, or explains: a merge, a duplicate key, a
+    key that is a collection, a tag other than the core scalars', an alias to its own parent."""
+
+
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary", "timestamp")
+) | {_RESET_TAG, _OVERRIDE_TAG}
+# Keys ruamel.yaml's constructor reads specially: a merge, and YAML 1.1's '=' (a value key).
+_SPECIAL_KEYS = (_MERGE_TAG, "tag:yaml.org,2002:value")
+
+
+def _lean_construct(root: Node, constructor: _ComposeConstructor) -> Any:
+    """The data ruamel.yaml's constructor makes from the tree, in a third of its time, for a
+    tree of plain mappings, sequences and scalars; _NeedsRuamel (or the error a scalar's
+    constructor raised) for anything else, which the caller then gives ruamel.yaml's.
+
+    ruamel's spends most of its time on its own machinery: per node, two lookups keyed by the
+    node, a generator for each collection, and a pass over every mapping looking for merges.
+    Here a scalar is constructed by the very function ruamel's would call (strings are their
+    text), a collection by a loop, and an anchored collection once, so that aliases share it as
+    they do in ruamel's. The data is equal, value by value and type by type, to ruamel's
+    (tests/test_construction.py).
+    """
+    constructors = constructor.yaml_constructors
+    built: dict[int, Any] = {}  # anchored collections, which aliases share; None while building
+
+    def data(node: Node) -> Any:
+        kind = type(node)
+        tag = node.tag
+        if kind is ScalarNode:
+            if tag == _STR_TAG:
+                return node.value
+            if tag not in _SCALAR_TAGS:
+                raise _NeedsRuamel
+            return constructors[tag](constructor, node)
+        anchored = node.anchor is not None
+        if anchored:
+            found = built.get(id(node))
+            if found is not None:
+                return found
+            if id(node) in built:
+                raise _NeedsRuamel
+            built[id(node)] = None
+        if tag in (_RESET_TAG, _OVERRIDE_TAG):  # as _ComposeConstructor.construct_untagged does
+            node.tag = _MAP_TAG if kind is MappingNode else _SEQ_TAG
+        elif tag != (_MAP_TAG if kind is MappingNode else _SEQ_TAG):
+            raise _NeedsRuamel
+        if kind is MappingNode:
+            value: Any = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not ScalarNode or key_node.tag in _SPECIAL_KEYS:
+                    raise _NeedsRuamel
+                key = data(key_node)
+                if key in value:
+                    raise _NeedsRuamel
+                value[key] = data(value_node)
+        else:
+            value = [data(item) for item in node.value]
+        if anchored:
+            built[id(node)] = value
+        return value
+
+    return data(root)
 
 
 def _marked(error: MarkedYAMLError, source: Source, file: str) -> ComposeswapError:
