@@ -19,7 +19,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml import main as ruamel_main
@@ -125,12 +125,20 @@ class _Composer:
 
     Like ruamel's, it recurses twice per level of nesting, so text nested too deeply for it
     raises RecursionError and goes to the pure parser, as before.
+
+    It also counts, as it goes, what _reference_counts would otherwise walk the tree for: how
+    often each node is used (once, plus once for each alias to it) and how many nodes the
+    aliases expand the tree to.
     """
 
     def __init__(self, next_event: Callable[[], Any]) -> None:
         self._next = next_event
         self._anchors: dict[str, Node] = {}
         self._plain_tags: dict[str, Any] = {}
+        self.counts: dict[int, int] = {}  # by id, the nodes aliases use: how often each is used
+        self.size = 0  # the nodes so far, each alias counted as the nodes it stands for
+        self._sizes: dict[int, int] = {}  # by id, each anchored node's size, once composed
+        self.sized = True  # False once an alias stands for a node not composed yet (its own parent)
 
     def single_document(self) -> Node | None:
         """The only document's root node, None for an empty stream; a YAMLError for several."""
@@ -165,8 +173,10 @@ class _Composer:
             style=event.style,
             anchor=event.anchor,
         )
+        self.size += 1
         if event.anchor is not None:
             self._anchors[event.anchor] = node
+            self._sizes[id(node)] = 1
         return node
 
     def _alias(self, event: Any) -> Node:
@@ -175,6 +185,13 @@ class _Composer:
             raise ComposerError(
                 None, None, f"found undefined alias {event.anchor!r}", event.start_mark
             )
+        key = id(found)
+        self.counts[key] = self.counts.get(key, 1) + 1
+        size = self._sizes.get(key)
+        if size is None:
+            self.sized = False
+        else:
+            self.size += size
         return found
 
     def _collection(self, start: Any, mapping: bool) -> Node:
@@ -188,6 +205,8 @@ class _Composer:
         )
         if start.anchor is not None:  # an alias inside may refer to it
             self._anchors[start.anchor] = node
+        first = self.size
+        self.size += 1
         items, end = node.value, MappingEndEvent if mapping else SequenceEndEvent
         event = self._next()
         while type(event) is not end:
@@ -195,6 +214,8 @@ class _Composer:
             items.append((item, self._node(self._next())) if mapping else item)
             event = self._next()
         node.end_mark = event.end_mark
+        if start.anchor is not None:
+            self._sizes[id(node)] = self.size - first
         return node
 
     def _scalar_tag(self, event: Any) -> Any:
@@ -220,7 +241,15 @@ def _tag_or(tag: Any, resolved: Any) -> Any:
     return resolved if tag is None or str(tag) == "!" else tag
 
 
-def _fast_compose(text: str) -> Node | None:
+class _Tree(NamedTuple):
+    """A text's node tree, and what _Composer counted of it (see _reference_counts)."""
+
+    root: Node | None
+    counts: dict[int, int] | None = None  # None: not counted, _reference_counts walks the tree
+    size: int = 0
+
+
+def _fast_compose(text: str) -> _Tree | None:
     """The text's node tree from libyaml's events, or None when libyaml is not there or refuses
     the text (or the text is empty).
 
@@ -237,19 +266,22 @@ def _fast_compose(text: str) -> Node | None:
         return None
 
 
-def _libyaml_compose(text: str) -> Node | None:
+def _libyaml_compose(text: str) -> _Tree:
     """The text's node tree from libyaml's events; YAMLError or RecursionError if refused."""
     parser = _CParser(text)
     try:
-        return _Composer(parser.get_event).single_document()
+        composer = _Composer(parser.get_event)
+        root = composer.single_document()
     finally:
         parser.dispose()
+    return _Tree(root, composer.counts if composer.sized else None, composer.size)
 
 
 def parse(source: Source, file: str) -> Document:
     """Parse a compose file, or raise a ComposeswapError that points into it."""
-    root = _compose(source, file)
-    refs = _reference_counts(root, file)
+    tree = _read_nodes(source, file)
+    root = _top_level(tree.root, source, file)
+    refs = _reference_counts(tree, file)
     services_node = _services_node(root, source, file)
     # Read the services before constructing: the constructor flattens ``<<`` merges into the
     # nodes themselves, after which own and merged keys can no longer be told apart.
@@ -267,12 +299,13 @@ def parse_services(snippet: Source, file: str, settings: object) -> Document:
     merge), and the caller then parses the whole file instead.
     """
     try:
-        root = _nodes(snippet.body)
+        tree = _nodes(snippet.body)
     except (YAMLError, RecursionError) as error:
         raise fail(file, f"the services do not parse on their own: {error}") from None
+    root = tree.root
     if not isinstance(root, MappingNode):
         raise fail(file, "the edited lines are not services")
-    refs = _reference_counts(root, file)
+    refs = _reference_counts(tree, file)
     shapes = []
     for key, node in root.value:
         if not isinstance(node, MappingNode) or _merged_keys(node, set()):
@@ -305,7 +338,7 @@ def _document(
     )
 
 
-def _nodes(text: str) -> Node | None:
+def _nodes(text: str) -> _Tree:
     """The text's node tree: from libyaml's events when it reads the text, else from the pure
     parser, whose YAMLError explains what is wrong.
 
@@ -313,12 +346,12 @@ def _nodes(text: str) -> Node | None:
     _spaced_tabs); a tab that turns out to be part of a value is read as written.
     """
     readable, spaced = _spaced_tabs(text)
-    root: Node | None = _fast_compose(readable) or _yaml().compose(readable)
-    in_values = _runs_in_values(root, text, spaced) if spaced else []
+    tree = _fast_compose(readable) or _Tree(_yaml().compose(readable))
+    in_values = _runs_in_values(tree.root, text, spaced) if spaced else []
     if in_values:
         # With tabs, only the pure parser reads the text (see _fast_compose).
-        root = _yaml().compose(_written_back(readable, text, in_values))
-    return root
+        tree = _Tree(_yaml().compose(_written_back(readable, text, in_values)))
+    return tree
 
 
 Run = tuple[int, int]  # start and end of a run of blanks
@@ -424,8 +457,7 @@ def _written_back(readable: str, text: str, runs: list[Run]) -> str:
     return "".join(pieces) + readable[done:]
 
 
-def _compose(source: Source, file: str) -> MappingNode:
-    root = _read_nodes(source, file)
+def _top_level(root: Node | None, source: Source, file: str) -> MappingNode:
     if root is None:
         raise fail(file, "the file is empty: Docker Compose refuses an empty compose file")
     if not isinstance(root, MappingNode):
@@ -439,7 +471,7 @@ def _compose(source: Source, file: str) -> MappingNode:
     return root
 
 
-def _read_nodes(source: Source, file: str) -> Node | None:
+def _read_nodes(source: Source, file: str) -> _Tree:
     """The file's node tree, or a ComposeswapError that says what is wrong and where."""
     try:
         return _nodes(source.body)
@@ -705,10 +737,27 @@ def _empty(node: Node) -> bool:
     )
 
 
-def _reference_counts(root: Node, file: str) -> dict[int, int]:
-    """How often each node is referenced (more than once: an alias uses it), in one walk that
-    also refuses YAML whose aliases expand to far more than any compose file ("billion laughs").
+def _reference_counts(tree: _Tree, file: str) -> dict[int, int]:
+    """How often each node is referenced (more than once: an alias uses it; a node used once may
+    be left out), refusing YAML whose aliases expand to far more than any compose file ("billion
+    laughs"). _Composer counted as it composed; a tree from the pure parser is walked once.
     """
+    if tree.counts is not None:
+        counts, total = tree.counts, tree.size
+    else:
+        assert tree.root is not None
+        counts, total = _walked_counts(tree.root, file)
+    if total > EXPANDED_NODES_LIMIT:
+        raise fail(
+            file,
+            f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
+            "(an alias bomb?); composeswap will not read it",
+        )
+    return counts
+
+
+def _walked_counts(root: Node, file: str) -> tuple[dict[int, int], int]:
+    """How often each node is referenced, and how many nodes the aliases expand the tree to."""
     sizes: dict[int, int] = {}
     counts: dict[int, int] = {}
 
@@ -720,16 +769,9 @@ def _reference_counts(root: Node, file: str) -> dict[int, int]:
         return known
 
     try:
-        total = size(root)
+        return counts, size(root)
     except RecursionError:
         raise fail(file, "the YAML is nested too deeply to be a compose file") from None
-    if total > EXPANDED_NODES_LIMIT:
-        raise fail(
-            file,
-            f"aliases expand this file to more than {EXPANDED_NODES_LIMIT:,} values "
-            "(an alias bomb?); composeswap will not read it",
-        )
-    return counts
 
 
 def _children(node: Node) -> Iterator[Node]:

@@ -21,6 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from composeswap import yamlsource
+from composeswap.errors import ComposeswapError
 from composeswap.text import Source
 from tests.helpers import FIXTURES
 from tests.test_parsers import FILES, SNIPPETS, read, yaml_files
@@ -110,12 +111,33 @@ def children(node: Node) -> list[Node]:
 def assert_composed_alike(text: str) -> None:
     # As written, and with the tabs between tokens spaced, as composeswap gives libyaml the text.
     for variant in {text, yamlsource._spaced_tabs(text)[0]}:
-        ours = outcome(yamlsource._libyaml_compose, variant)
+        ours = outcome(libyaml_compose, variant)
         theirs = outcome(ruamel_compose, variant)
         if isinstance(ours, str) or isinstance(theirs, str):
             assert ours == theirs
         else:
             assert_same_tree(ours, theirs)
+            assert_counted_as_walked(variant)
+
+
+def libyaml_compose(text: str) -> Node | None:
+    return yamlsource._libyaml_compose(text).root
+
+
+def assert_counted_as_walked(text: str) -> None:
+    """What the composer counted is what walking its tree counts: how often each node is used
+    (a node used once may be left out) and how many nodes the aliases expand the tree to."""
+    tree = yamlsource._libyaml_compose(text)
+    if tree.root is None:
+        return
+    try:
+        walked, size = yamlsource._walked_counts(tree.root, "compose.yaml")
+    except ComposeswapError:  # an alias to its own parent: nested without end
+        assert tree.counts is None
+        return
+    assert tree.counts is not None
+    assert {key: count for key, count in walked.items() if count > 1} == tree.counts
+    assert tree.size == size
 
 
 # Odd corners of YAML: every kind of tag and anchor, aliases to the node itself or to an anchor
@@ -168,7 +190,7 @@ def test_what_the_composer_refuses_goes_to_the_pure_parser(name: str) -> None:
 
 
 def test_aliases_are_the_anchored_nodes_themselves() -> None:
-    root = yamlsource._libyaml_compose(CORNERS["anchor defined again"] + "e: &z [*z]\n")
+    root = libyaml_compose(CORNERS["anchor defined again"] + "e: &z [*z]\n")
     assert isinstance(root, MappingNode)
     (_, first), (_, first_alias), (_, second), (_, second_alias), (_, itself) = root.value
     assert first_alias is first and second_alias is second and first is not second

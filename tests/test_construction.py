@@ -67,7 +67,7 @@ def both(text: str) -> tuple[Any, Any]:
     changes the nodes), or the exception each raised."""
     outcomes = []
     for construct in (_lean, _ruamel):
-        root = yamlsource._nodes(text)
+        root = yamlsource._nodes(text).root
         constructor = yamlsource._ComposeConstructor(loader=yamlsource._yaml())
         constructor.allow_duplicate_keys = False
         try:
@@ -131,7 +131,7 @@ def assert_constructed_alike(text: str) -> bool:
 def construct(text: str) -> Any:
     """yamlsource._construct's answer: data, or the error it reports."""
     source = Source.from_text(text)
-    root = yamlsource._nodes(source.body)
+    root = yamlsource._nodes(source.body).root
     assert root is not None
     try:
         return yamlsource._construct(root, source, "compose.yaml")
@@ -171,7 +171,7 @@ def test_scalars_snippets_and_corners_are_constructed_alike(
     text = {**SCALARS, **SNIPPETS, **CORNERS}[name]
     assert_constructed_alike(text)
     try:
-        root = yamlsource._nodes(text)
+        root = yamlsource._nodes(text).root
     except Exception:  # noqa: BLE001 - no tree: _construct is never asked
         return
     if isinstance(root, MappingNode):  # what _construct is given: a compose file's top level
