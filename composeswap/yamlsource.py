@@ -102,10 +102,16 @@ class _Resolver(VersionedResolver):
     def __init__(self, version: tuple[int, int] | None = None) -> None:
         super().__init__(version)
         self._version = super().processing_version
+        self._table = super().versioned_resolver  # filled once for the version, then kept
 
     @property
     def processing_version(self) -> Any:
         return self._version
+
+    @property
+    def versioned_resolver(self) -> Any:
+        # ruamel's looks the version up again for each scalar, twice.
+        return self._table
 
 
 @functools.cache
