@@ -232,7 +232,7 @@ class _Composer:
         tag = self._plain_tags.get(event.value)
         if tag is None:
             tag = _resolver().resolve(ScalarNode, event.value, event.implicit)
-            self._plain_tags[event.value] = tag
+            tag = self._plain_tags[event.value] = _SHARED_TAGS.setdefault(str(tag), tag)
         return tag
 
 
@@ -240,6 +240,22 @@ class _Composer:
 _STR_DEFAULT = VersionedResolver.DEFAULT_SCALAR_TAG
 _SEQ_DEFAULT = VersionedResolver.DEFAULT_SEQUENCE_TAG
 _MAP_DEFAULT = VersionedResolver.DEFAULT_MAPPING_TAG
+
+
+# One tag object for each resolved tag, as ruamel's resolver shares its defaults: see _tag_of.
+_SHARED_TAGS = {str(tag): tag for tag in (_STR_DEFAULT, _SEQ_DEFAULT, _MAP_DEFAULT)}
+
+
+def _tag_of(node: Node) -> str | None:
+    """The node's tag, as ``node.tag`` gives it, without its three calls for a shared one."""
+    own = node.ctag
+    if own is _STR_DEFAULT:
+        return _STR_TAG
+    if own is _MAP_DEFAULT:
+        return _MAP_TAG
+    if own is _SEQ_DEFAULT:
+        return _SEQ_TAG
+    return node.tag
 
 
 def _tag_or(tag: Any, resolved: Any) -> Any:
@@ -544,7 +560,9 @@ def _lean_construct(root: Node, constructor: _ComposeConstructor) -> Any:
 
     def data(node: Node) -> Any:
         kind = type(node)
-        tag = node.tag
+        if kind is ScalarNode and node.ctag is _STR_DEFAULT:  # most nodes: see _tag_of
+            return node.value
+        tag = _tag_of(node)
         if kind is ScalarNode:
             if tag == _STR_TAG:
                 return node.value
@@ -566,7 +584,7 @@ def _lean_construct(root: Node, constructor: _ComposeConstructor) -> Any:
         if kind is MappingNode:
             value: Any = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not ScalarNode or key_node.tag in _SPECIAL_KEYS:
+                if type(key_node) is not ScalarNode or _tag_of(key_node) in _SPECIAL_KEYS:
                     raise _NeedsRuamel
                 key = data(key_node)
                 if key in value:
@@ -699,7 +717,7 @@ def _counts(key: Node, value: Node) -> bool:
 def _require_string(source: Source, file: str, key: Node, what: str, where: str) -> None:
     """Compose refuses a mapping key that YAML reads as anything but a string (``1.5``, ``null``,
     ``true``, ``[a]``): say so at the key, before anything takes the key for a string."""
-    if key.tag == _STR_TAG:
+    if _tag_of(key) == _STR_TAG:
         return
     line, column = _mark(source, key)
     written = source.body[key.start_mark.index : key.end_mark.index].strip() or "null"  # '?' alone
@@ -928,7 +946,7 @@ def _anchors_used_elsewhere(
 
 
 def _is_merge(key: Node) -> bool:
-    return key.tag == _MERGE_TAG or key.value == "<<"
+    return key.value == "<<" or _tag_of(key) == _MERGE_TAG
 
 
 def _merged_keys(node: MappingNode, seen: set[int]) -> set[str]:
@@ -976,7 +994,7 @@ def _entry(
         anchor=None if is_alias else value.anchor,
         aliased=refs.get(id(value), 0) > 1 and not is_alias,
         alias=is_alias,
-        reset=not is_alias and value.tag == _RESET_TAG,
+        reset=not is_alias and _tag_of(value) == _RESET_TAG,
     )
 
 

@@ -91,6 +91,7 @@ def assert_same_tree(ours: Node | None, theirs: Node | None) -> None:
             reference.comment,
         )
         assert marks(mine) == marks(reference)
+        assert yamlsource._tag_of(mine) == mine.tag  # its shortcut for shared tags
         if isinstance(mine, ScalarNode) and isinstance(reference, ScalarNode):
             assert (mine.value, mine.style) == (reference.value, reference.style)
             continue
