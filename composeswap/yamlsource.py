@@ -37,6 +37,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from composeswap.errors import ComposeswapError, fail
 from composeswap.model import Document, Entry, JsonPath, Layout, Service
@@ -75,6 +76,7 @@ for _tag in ("!reset", "!override"):
 
 
 _CParser: Any = getattr(ruamel_main, "CParser", None)  # None without ruamel.yaml.clib
+_new_node = object.__new__
 # Whether libyaml's parser is there to be tried first; tests turn it off to compare the two.
 FAST = _CParser is not None
 
@@ -140,7 +142,7 @@ class _Composer:
     def __init__(self, next_event: Callable[[], Any]) -> None:
         self._next = next_event
         self._anchors: dict[str, Node] = {}
-        self._plain_tags: dict[str, Any] = {}
+        self._plain_tags: dict[str, Tag] = {}
         self.counts: dict[int, int] = {}  # by id, the nodes aliases use: how often each is used
         self.size = 0  # the nodes so far, each alias counted as the nodes it stands for
         self._sizes: dict[int, int] = {}  # by id, each anchored node's size, once composed
@@ -166,22 +168,23 @@ class _Composer:
 
     def _node(self, event: Any) -> Node:
         kind = type(event)
-        if kind is AliasEvent:
-            return self._alias(event)
         if kind is not ScalarEvent:
+            if kind is AliasEvent:
+                return self._alias(event)
             return self._collection(event, kind is MappingStartEvent)
-        # Scalars, most of the nodes, are made here rather than in a call of their own.
-        node = ScalarNode(
-            self._scalar_tag(event),
-            event.value,
-            event.start_mark,
-            event.end_mark,
-            style=event.style,
-            anchor=event.anchor,
-        )
+        # Scalars, most of the nodes, are made here rather than in a call of their own, and
+        # without ScalarNode's __init__ (two calls deep): each of its slots set as it sets them.
+        node = _new_node(ScalarNode)
+        node.ctag = self._scalar_tag(event)
+        node.value = event.value
+        node.start_mark = event.start_mark
+        node.end_mark = event.end_mark
+        node.style = event.style
+        node.comment = None
+        node.anchor = anchor = event.anchor
         self.size += 1
-        if event.anchor is not None:
-            self._anchors[event.anchor] = node
+        if anchor is not None:
+            self._anchors[anchor] = node
             self._sizes[id(node)] = 1
         return node
 
@@ -224,9 +227,10 @@ class _Composer:
             self._sizes[id(node)] = self.size - first
         return node
 
-    def _scalar_tag(self, event: Any) -> Any:
-        if event.ctag is not None and str(event.ctag) != "!":
-            return event.ctag
+    def _scalar_tag(self, event: Any) -> Tag:
+        own = event.ctag
+        if own is not None and str(own) != "!":
+            return own if isinstance(own, Tag) else Tag(suffix=own)  # as Node's __init__ does
         if not event.implicit[0]:  # quoted, a block scalar, or tagged '!': a string
             return _STR_DEFAULT
         tag = self._plain_tags.get(event.value)

@@ -91,6 +91,7 @@ def assert_same_tree(ours: Node | None, theirs: Node | None) -> None:
             reference.comment,
         )
         assert marks(mine) == marks(reference)
+        assert type(mine.ctag) is type(reference.ctag)
         assert yamlsource._tag_of(mine) == mine.tag  # its shortcut for shared tags
         if isinstance(mine, ScalarNode) and isinstance(reference, ScalarNode):
             assert (mine.value, mine.style) == (reference.value, reference.style)
@@ -188,6 +189,13 @@ def test_snippets_and_corners_are_composed_alike(name: str) -> None:
 )
 def test_what_the_composer_refuses_goes_to_the_pure_parser(name: str) -> None:
     assert yamlsource._fast_compose(CORNERS[name]) is None
+
+
+def test_the_composer_sets_every_slot_of_a_scalar_node() -> None:
+    """It makes scalar nodes without ScalarNode's __init__: a slot a new ruamel.yaml adds would be
+    left unset, and this lists the ones it sets, each compared above."""
+    slots = {slot for kind in ScalarNode.__mro__ for slot in getattr(kind, "__slots__", ())}
+    assert slots == {"ctag", "value", "start_mark", "end_mark", "comment", "anchor", "style"}
 
 
 def test_aliases_are_the_anchored_nodes_themselves() -> None:
