@@ -1068,14 +1068,28 @@ def _alias_end(body: str, target: Node, after: int) -> int:
 def reads_as_string(text: str) -> bool:
     """Whether ``text`` written plain reads back as that string under YAML 1.1 and 1.2 alike
     (``2024-01-01`` is a date, ``1:20`` a number in 1.1)."""
+    firsts = _first_characters()
+    if firsts is not None and text[:1] not in firsts:  # no pattern of either version looks at it
+        return True
     return all(
         resolver.resolve(ScalarNode, text, (True, False)) == _STR_TAG for resolver in _resolvers()
     )
 
 
 @functools.cache
-def _resolvers() -> tuple[VersionedResolver, ...]:
+def _resolvers() -> tuple[_Resolver, ...]:
     return _Resolver((1, 1)), _Resolver((1, 2))
+
+
+@functools.cache
+def _first_characters() -> frozenset[str] | None:
+    """The first characters the resolvers' patterns are filed under (``""`` for the empty
+    scalar): a resolver tries only those filed under the scalar's own. None if some are filed
+    under None, which a resolver tries whatever the scalar starts with."""
+    tables = [resolver.versioned_resolver for resolver in _resolvers()]
+    if any(None in table for table in tables):
+        return None
+    return frozenset(key for table in tables for key in table)
 
 
 def _locate(root: Node, source: Source, path: JsonPath, at_key: bool) -> tuple[int, int] | None:

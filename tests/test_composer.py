@@ -250,3 +250,18 @@ def test_the_resolver_with_its_version_fixed_resolves_as_ruamels(
             assert str(ours.resolve(ScalarNode, value, implicit)) == str(
                 theirs.resolve(ScalarNode, value, implicit)
             ), (value, implicit)
+
+
+@given(
+    text=st.one_of(
+        st.sampled_from(RESOLVED),
+        st.text(alphabet="0123456789.-+:_eExXoO~<=!&*$/ aybnNtTfFYlLsu", max_size=12),
+    )
+)
+def test_a_plain_string_reads_back_as_a_string_as_both_resolvers_say(text: str) -> None:
+    expected = all(
+        str(VersionedResolver(version).resolve(ScalarNode, text, (True, False)))
+        == "tag:yaml.org,2002:str"
+        for version in [(1, 1), (1, 2)]
+    )
+    assert yamlsource.reads_as_string(text) == expected
