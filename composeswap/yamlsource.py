@@ -816,17 +816,23 @@ def _shape(
 ) -> Service:
     """A service's own keys and positions, before its data is known."""
     own = {}
+    merges = False
+    in_flow = node.flow_style is True
     for entry_key, entry_value in node.value:
-        if not _is_merge(entry_key):
+        if _is_merge(entry_key):
+            merges = True
+            continue
+        if entry_key.ctag is not _STR_DEFAULT:  # most keys: see _tag_of
             _require_string(source, file, entry_key, "a key of a service", f"services.{key.value}")
-            entry = _entry(source, entry_key, entry_value, node.flow_style is True, refs)
-            own[entry.key] = entry
+        entry = _entry(source, entry_key, entry_value, in_flow, refs)
+        own[entry.key] = entry
+    line, column = source.position(key.start_mark.index)
     return Service(
         name=str(key.value),
-        line=source.position(key.start_mark.index)[0],
-        column=key.start_mark.index - source.line_start(key.start_mark.index),
+        line=line,
+        column=column - 1,
         entries=own,
-        merged=frozenset(_merged_keys(node, set())),
+        merged=frozenset(_merged_keys(node, set()) if merges else ()),
         shared=_shared(key, node, refs),
         lines=_own_lines(source, key, node),
         data={},
@@ -974,31 +980,32 @@ def _entry(
     key_start, key_end = key.start_mark.index, key.end_mark.index
     is_alias = value.start_mark.index < key_end
     if is_alias:
-        value_end: int | None = _alias_end(source.body, value, key_end)
+        value_end = _alias_end(source.body, value, key_end)
     else:
-        value_end = _node_end(source, value)
-        if value_end is None:  # an empty value: it ends with the key's colon
-            value_end = _colon_end(source.body, key_end, in_flow)
-    assert value_end is not None
+        found = _node_end(source, value)
+        # An empty value ends with the key's colon.
+        value_end = found if found is not None else _colon_end(source.body, key_end, in_flow)
     block = isinstance(value, (MappingNode, SequenceNode)) and not value.flow_style
-    on_key_line = value_end <= source.line_end(key_start)
     if block and not is_alias and not in_flow:
         layout = Layout.BLOCK
     else:
+        on_key_line = value_end <= source.line_end(key_start)
         layout = Layout.INLINE if on_key_line else Layout.OTHER
+    line, column = source.position(key_start)
+    # In the order of Entry's fields: made for each key of each service, by position is faster.
     return Entry(
-        key=str(key.value),
-        key_start=key_start,
-        key_end=key_end,
-        value_end=value_end,
-        line=source.position(key_start)[0],
-        column=key_start - source.line_start(key_start),
-        layout=layout,
-        flow=in_flow,
-        anchor=None if is_alias else value.anchor,
-        aliased=refs.get(id(value), 0) > 1 and not is_alias,
-        alias=is_alias,
-        reset=not is_alias and _tag_of(value) == _RESET_TAG,
+        str(key.value),
+        key_start,
+        key_end,
+        value_end,
+        line,
+        column - 1,
+        layout,
+        in_flow,
+        None if is_alias else value.anchor,  # anchor
+        not is_alias and refs.get(id(value), 0) > 1,  # aliased
+        is_alias,  # alias
+        not is_alias and _tag_of(value) == _RESET_TAG,  # reset
     )
 
 
@@ -1015,10 +1022,11 @@ def _node_end(source: Source, node: Node) -> int | None:
     """End of a node's last token; None for an empty scalar, whose mark sits on the next token."""
     end = int(node.end_mark.index)
     if isinstance(node, ScalarNode):
-        if _empty(node):
-            return None
-        if node.style in ("|", ">"):  # a block scalar's mark includes its final line breaks
+        style = node.style
+        if style in ("|", ">"):  # a block scalar's mark includes its final line breaks
             return _block_scalar_end(source.body, node.start_mark.index, end)
+        if not style and end == node.start_mark.index and node.value == "":  # see _empty
+            return None
         return end
     assert isinstance(node, (MappingNode, SequenceNode))
     if node.flow_style or not node.value:
