@@ -7,6 +7,7 @@ First match wins: command-line options, the service's ``x-composeswap`` mapping,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -69,7 +70,18 @@ def unknown_placeholders(template: str) -> list[str]:
 
 def render(template: str, service: str, target: str) -> str:
     values = {"service": service, "target": target}
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    pieces = list(_pieces(template))
+    for index in range(1, len(pieces), 2):  # the placeholders' names
+        pieces[index] = values.get(pieces[index], f"{{{pieces[index]}}}")
+    return "".join(pieces)
+
+
+@functools.lru_cache(maxsize=256)
+def _pieces(template: str) -> tuple[str, ...]:
+    """The template's text and its placeholders' names, in turn: text, name, ..., text.
+
+    Split once per template: every service of a large file renders the same few."""
+    return tuple(_PLACEHOLDER.split(template))
 
 
 def matches_template(reference: str, template: str, target: str) -> bool:

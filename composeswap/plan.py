@@ -25,6 +25,7 @@ from composeswap.steps import Delete, Form, Insert, Mode, Rename, Replace, Reset
 SAVED = "x-composeswap-"
 PAUSED = "x-composeswap-paused-"
 POLICY = "pull_policy"
+_NO_OVERRIDES = Overrides()
 
 
 class Switch(NamedTuple):
@@ -226,7 +227,8 @@ def _switch_form(
             context,
             written=value,
         )
-    from_file = _settings(model, read, Overrides())
+    # What the file alone asks for: the same settings, unless options were given.
+    from_file = wanted if overrides == _NO_OVERRIDES else _settings(model, read, _NO_OVERRIDES)
     rewritable = render.rewrites_exactly(document, service, old, _value(mode.opposite, from_file))
     needs_mask = old in read.inherited
     if rewritable and value == _value(mode, from_file) and not needs_mask:

@@ -37,14 +37,30 @@ def prove(
     planned."""
     if len(sources.layers) == 1 and not sources.bases and new_texts:
         document = sources.layers[0].document
-        pieces = [_piece(document, model, switch) for switch in switched.switches]
-        # Pieces that make up most of the text cost more to read alone than the whole text.
-        small = sum(len(piece.new) for piece in pieces if piece) * 2 < len(new_texts[0])
-        if all(pieces) and small and _assembles(document, pieces, new_texts[0]):
-            proven = _prove_pieces(document, switched, [p for p in pieces if p])
+        pieces = _small_pieces(document, model, switched, len(new_texts[0]))
+        if pieces is not None and _assembles(document, pieces, new_texts[0]):
+            proven = _prove_pieces(document, switched, pieces)
             if proven is not None:
                 return proven
     return _prove_whole(sources, model, new_texts, switched)
+
+
+def _small_pieces(
+    document: Document, model: effective.Model, switched: Plan, length: int
+) -> list[Piece] | None:
+    """Each switched service's piece, if every one has a piece and together they are under half
+    of the new text's ``length``: pieces that make up most of the text cost more to read alone
+    than the whole text. None as soon as either fails, without making the rest."""
+    pieces, size = [], 0
+    for switch in switched.switches:
+        piece = _piece(document, model, switch)
+        if piece is None:
+            return None
+        size += len(piece.new)
+        if size * 2 >= length:
+            return None
+        pieces.append(piece)
+    return pieces
 
 
 class Piece(NamedTuple):
@@ -88,9 +104,9 @@ def _piece(document: Document, model: effective.Model, switch: Switch) -> Piece 
     return None if "&" in old or "&" in new else Piece(start, end, old, new)
 
 
-def _assembles(document: Document, pieces: list[Piece | None], new_text: str) -> bool:
+def _assembles(document: Document, pieces: list[Piece], new_text: str) -> bool:
     """Whether the new text is exactly the old one with the pieces put in."""
-    edits = [(piece.start, piece.end, piece.new) for piece in pieces if piece]
+    edits = [(piece.start, piece.end, piece.new) for piece in pieces]
     return Source(splice(document.source.body, edits), document.source.bom).text == new_text
 
 

@@ -21,6 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from composeswap import yamlsource
+from composeswap.errors import ComposeswapError
 from composeswap.text import Source
 from tests.helpers import FIXTURES
 from tests.test_parsers import FILES, SNIPPETS, read, yaml_files
@@ -90,6 +91,8 @@ def assert_same_tree(ours: Node | None, theirs: Node | None) -> None:
             reference.comment,
         )
         assert marks(mine) == marks(reference)
+        assert type(mine.ctag) is type(reference.ctag)
+        assert yamlsource._tag_of(mine) == mine.tag  # its shortcut for shared tags
         if isinstance(mine, ScalarNode) and isinstance(reference, ScalarNode):
             assert (mine.value, mine.style) == (reference.value, reference.style)
             continue
@@ -110,12 +113,33 @@ def children(node: Node) -> list[Node]:
 def assert_composed_alike(text: str) -> None:
     # As written, and with the tabs between tokens spaced, as composeswap gives libyaml the text.
     for variant in {text, yamlsource._spaced_tabs(text)[0]}:
-        ours = outcome(yamlsource._libyaml_compose, variant)
+        ours = outcome(libyaml_compose, variant)
         theirs = outcome(ruamel_compose, variant)
         if isinstance(ours, str) or isinstance(theirs, str):
             assert ours == theirs
         else:
             assert_same_tree(ours, theirs)
+            assert_counted_as_walked(variant)
+
+
+def libyaml_compose(text: str) -> Node | None:
+    return yamlsource._libyaml_compose(text).root
+
+
+def assert_counted_as_walked(text: str) -> None:
+    """What the composer counted is what walking its tree counts: how often each node is used
+    (a node used once may be left out) and how many nodes the aliases expand the tree to."""
+    tree = yamlsource._libyaml_compose(text)
+    if tree.root is None:
+        return
+    try:
+        walked, size = yamlsource._walked_counts(tree.root, "compose.yaml")
+    except ComposeswapError:  # an alias to its own parent: nested without end
+        assert tree.counts is None
+        return
+    assert tree.counts is not None
+    assert {key: count for key, count in walked.items() if count > 1} == tree.counts
+    assert tree.size == size
 
 
 # Odd corners of YAML: every kind of tag and anchor, aliases to the node itself or to an anchor
@@ -167,8 +191,15 @@ def test_what_the_composer_refuses_goes_to_the_pure_parser(name: str) -> None:
     assert yamlsource._fast_compose(CORNERS[name]) is None
 
 
+def test_the_composer_sets_every_slot_of_a_scalar_node() -> None:
+    """It makes scalar nodes without ScalarNode's __init__: a slot a new ruamel.yaml adds would be
+    left unset, and this lists the ones it sets, each compared above."""
+    slots = {slot for kind in ScalarNode.__mro__ for slot in getattr(kind, "__slots__", ())}
+    assert slots == {"ctag", "value", "start_mark", "end_mark", "comment", "anchor", "style"}
+
+
 def test_aliases_are_the_anchored_nodes_themselves() -> None:
-    root = yamlsource._libyaml_compose(CORNERS["anchor defined again"] + "e: &z [*z]\n")
+    root = libyaml_compose(CORNERS["anchor defined again"] + "e: &z [*z]\n")
     assert isinstance(root, MappingNode)
     (_, first), (_, first_alias), (_, second), (_, second_alias), (_, itself) = root.value
     assert first_alias is first and second_alias is second and first is not second
@@ -219,3 +250,18 @@ def test_the_resolver_with_its_version_fixed_resolves_as_ruamels(
             assert str(ours.resolve(ScalarNode, value, implicit)) == str(
                 theirs.resolve(ScalarNode, value, implicit)
             ), (value, implicit)
+
+
+@given(
+    text=st.one_of(
+        st.sampled_from(RESOLVED),
+        st.text(alphabet="0123456789.-+:_eExXoO~<=!&*$/ aybnNtTfFYlLsu", max_size=12),
+    )
+)
+def test_a_plain_string_reads_back_as_a_string_as_both_resolvers_say(text: str) -> None:
+    expected = all(
+        str(VersionedResolver(version).resolve(ScalarNode, text, (True, False)))
+        == "tag:yaml.org,2002:str"
+        for version in [(1, 1), (1, 2)]
+    )
+    assert yamlsource.reads_as_string(text) == expected

@@ -327,6 +327,21 @@ def test_lines_that_stand_alone_are_proven_alone(tmp_path: Path, whole_proofs: l
     assert whole_proofs == []
 
 
+def test_services_that_make_up_most_of_the_text_are_proven_with_it(
+    tmp_path: Path, whole_proofs: list[str]
+) -> None:
+    """Reading most of the text alone costs more than reading it whole: past half of it, the
+    proof reads the whole text, even when the first switched services are small."""
+    services = "".join(
+        f"  s{index}:\n    build: {{context: ./s{index}, target: dev}}\n" for index in range(3)
+    )
+    (tmp_path / "compose.yaml").write_text(f"services:\n{services}  db:\n    image: postgres\n")
+    assert run(tmp_path, "remote", "s0").exit_code == 0
+    assert whole_proofs == []
+    assert run(tmp_path, "remote", "s1", "s2").exit_code == 0
+    assert whole_proofs == ["s1", "s2"]
+
+
 def test_the_whole_text_proof_sees_another_service_change(tmp_path: Path) -> None:
     """Renaming an anchored key away keeps the alias working; deleting it would not, and the
     proof of the whole text says which service would change."""

@@ -108,8 +108,8 @@ def uses_libyaml(text: str) -> bool:
     """Whether libyaml's events alone make the nodes, as yamlsource._nodes decides."""
     body = Source.from_text(text).body
     readable, spaced = yamlsource._spaced_tabs(body)
-    root = yamlsource._fast_compose(readable)
-    return root is not None and not yamlsource._runs_in_values(root, body, spaced)
+    tree = yamlsource._fast_compose(readable)
+    return tree is not None and not yamlsource._runs_in_values(tree.root, body, spaced)
 
 
 def read(file: Path) -> str:
