@@ -11,6 +11,7 @@ Paths are plain strings handled by os.path: importing pathlib alone would add ~4
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -181,11 +182,20 @@ def _writable(target: str) -> bool:
     return os.access(target, os.W_OK, effective_ids=effective)
 
 
-def _write_temp(target: str, data: bytes, mode: int) -> str:
-    import tempfile  # only when writing: keeps the start of every other run short
+# A new file only, never through a symlink, not handed to child processes: as mkstemp opens it.
+_CREATE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOINHERIT", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
-    folder, name = os.path.split(target)
-    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
+
+def _write_temp(target: str, data: bytes, mode: int) -> str:
+    handle, temp = _create_temp(target)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -197,6 +207,20 @@ def _write_temp(target: str, data: bytes, mode: int) -> str:
             os.unlink(temp)
         raise
     return temp
+
+
+def _create_temp(target: str) -> tuple[int, str]:
+    """A new, empty temp file beside ``target`` (``.NAME.RANDOM.composeswap.tmp``, mode 0600),
+    made as tempfile.mkstemp makes one but without importing tempfile (with random, hashlib and
+    shutil: more time than the rest of a small file's write)."""
+    folder, name = os.path.split(target)
+    for _ in range(100):  # a name taken by chance: another one
+        temp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
+        try:
+            return os.open(temp, _CREATE, 0o600), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", folder)
 
 
 def _sync_folder(folder: str) -> None:

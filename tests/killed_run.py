@@ -39,7 +39,7 @@ class _DiesHalfway(io.BufferedWriter):
 def _die_while_writing_the_temp_file() -> None:
     real_fdopen = os.fdopen
 
-    # composeswap opens only its temp file with os.fdopen (on the descriptor of mkstemp).
+    # composeswap opens only its temp file with os.fdopen (on the descriptor it created).
     def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if mode == "wb":
             return _DiesHalfway(io.FileIO(fd, "wb"))

@@ -655,3 +655,37 @@ def test_reading_modes_do_not_wait_for_the_lock(
     assert run(tmp_path, "local", "--diff").exit_code == 0
     assert run(tmp_path, "local", "--check").exit_code == 1
     assert compose.read_bytes() == REMOTE_API
+
+
+def test_a_temp_name_taken_by_chance_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Random names can meet another run's: the first free one is used, the other file kept.
+    project(tmp_path, REMOTE_API, "api")
+    taken = tmp_path / f".compose.yaml.{'00' * 6}{composeswap.files.TEMP_SUFFIX}"
+    names = iter([bytes(6), bytes(6), b"\x01" * 6])
+    monkeypatch.setattr(os, "urandom", lambda size: next(names))
+    real_open = os.open
+
+    def keep_taken(path: str, flags: int, mode: int = 0o777) -> int:
+        if path == str(taken) and not taken.exists():
+            taken.write_text("another run's\n")  # appears just before composeswap's create
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", keep_taken)
+    assert run(tmp_path, "local").exit_code == 0
+    assert taken.read_text() == "another run's\n"
+    assert (tmp_path / "compose.yaml").read_bytes() == LOCAL_API
+
+
+def test_no_free_temp_name_is_a_write_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compose = project(tmp_path, REMOTE_API, "api")
+    (tmp_path / f".compose.yaml.{'00' * 6}{composeswap.files.TEMP_SUFFIX}").write_text("x\n")
+    monkeypatch.setattr(os, "urandom", lambda size: bytes(size))
+    monkeypatch.setattr(composeswap.files, "remove_stale_temps", lambda target: None)
+    result = run(tmp_path, "local")
+    assert result.exit_code == 2
+    assert "no free name for a temporary file" in result.stderr
+    assert compose.read_bytes() == REMOTE_API

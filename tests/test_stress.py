@@ -29,7 +29,7 @@ NAMES = tuple(f"svc{index}" for index in range(SERVICES))  # each with its sourc
 KILLS = int(os.environ.get("COMPOSESWAP_KILLS", "10"))
 RACES = int(os.environ.get("COMPOSESWAP_RACES", "5"))
 KILLED_RUN = Path(__file__).with_name("killed_run.py")
-MODE = 0o640  # the compose file's permissions: neither mkstemp's 0o600 nor the usual 0o644
+MODE = 0o640  # the compose file's permissions: neither the temp file's 0o600 nor the usual 0o644
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and flock are POSIX")
 
