@@ -117,12 +117,12 @@ def pairs(given: Sequence[str]) -> dict[str, str]:
     return found
 
 
-_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_STAGE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # compiled by re when --target is given
 
 
 def stage(value: str | None) -> str | None:
     """A Dockerfile stage name for --target; ValueError when it cannot be one."""
-    if value is not None and not _STAGE.match(value):
+    if value is not None and not re.match(_STAGE, value):
         raise ValueError(f"{value!r} is not a Dockerfile stage name")
     return value
 

@@ -48,7 +48,8 @@ OVERRIDE_NAMES = (
 DOTENV = ".env"
 # What docker compose hands to its OCI or git loaders (buildkit's ParseGitRef) instead of
 # reading a local file; checked with the binary: `host:c.yaml` is local, `u@host:c.yaml` is not.
-_REMOTE = re.compile(
+# Compiled on first use, by re: only -f and include name files it is asked about.
+_REMOTE = (
     r"oci://|github\.com/|(?i:ssh|git)://|(?i:https?)://[^#?]*\.git(?:[#?]|$)"
     r"|[A-Za-z0-9_-]+@[A-Za-z0-9.-]+:"
 )
@@ -129,7 +130,7 @@ def _given_file(name: str, cwd: str) -> str:
             "reading the compose file from standard input (-f -) is not supported: "
             "composeswap edits files; name the file",
         )
-    if _REMOTE.match(name):
+    if re.match(_REMOTE, name):
         raise fail(
             name,
             "Docker Compose reads this as a remote (git or OCI) resource; "
