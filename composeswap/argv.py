@@ -1,6 +1,6 @@
 """The usual command lines, read without importing click.
 
-Importing click is about a third of a small file's run, while ``local``, ``remote``, ``status``
+Importing click is about a quarter of a small file's run, while ``local``, ``remote``, ``status``
 and ``validate`` with their options are nearly every line anyone types. ``read`` turns such a
 line into the ``commands.Call`` that click's commands in ``cli`` make of it, and gives up (None)
 on everything else: help, version, other commands, ``--``, an option it does not know or given
