@@ -14,11 +14,14 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from composeswap import argv, cli, commands
 from composeswap.__main__ import main as entry
 from composeswap.commands import Call
 from tests.helpers import REMOTE_API, environment, project
+from tests.test_properties import PROFILE
 
 Line = tuple[str, ...]
 
@@ -308,3 +311,30 @@ def test_completion_answers_as_click_or_leaves_it_to_click(
     # Every command that takes SERVICES is answered without click on its usual lines.
     assert answered > (200 if argv.COMMANDS[name].arguments else -1)
     assert answered == 0 or argv.COMMANDS[name].arguments
+
+
+# --- Random lines: pieces of every command, in any number and order, and arbitrary text ------
+
+_ANY_PIECE = sorted(
+    {piece for name in (*argv.COMMANDS, "toggle") for piece in _pieces(_click_command(name))}
+)
+
+
+def _random_lines() -> st.SearchStrategy[list[str]]:
+    piece = st.one_of(st.sampled_from(_ANY_PIECE), st.tuples(st.text(max_size=6)))
+    return st.builds(
+        lambda before, name, after: [*itertools.chain(*before), *name, *itertools.chain(*after)],
+        st.lists(st.sampled_from(_BEFORE), max_size=2),
+        st.one_of(st.sampled_from([(name,) for name in (*argv.COMMANDS, "toggle")]), piece),
+        st.lists(piece, max_size=4),
+    )
+
+
+@PROFILE
+@given(line=_random_lines())
+def test_random_lines_are_read_as_click_reads_them_or_left_to_click(line: list[str]) -> None:
+    fast, by_click = argv.read(line), click_reading(line)
+    if fast is not None:
+        assert fast == by_click
+    if not isinstance(by_click, Call):
+        assert fast is None
