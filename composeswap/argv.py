@@ -1,7 +1,8 @@
 """The usual command lines, read without importing click.
 
 Importing click is about a quarter of a small file's run, while ``local``, ``remote``, ``status``
-and ``validate`` with their options are nearly every line anyone types. ``read`` turns such a
+and ``validate`` with their options are nearly every line anyone types, and ``toggle`` what an
+editor runs. ``read`` turns such a
 line into the ``commands.Call`` that click's commands in ``cli`` make of it, and gives up (None)
 on everything else: help, version, other commands, ``--``, an option it does not know or given
 in a way it does not follow, a value click would refuse. Click, the one definition of the
@@ -41,6 +42,7 @@ class Option(NamedTuple):
 class Command(NamedTuple):
     options: Mapping[str, Option]  # by every spelling: "-f", "--file"
     arguments: str | None  # the name of the command's SERVICES argument, if it takes one
+    many: bool = True  # SERVICES: any number (a tuple); else at most one, or None
 
 
 def _flag(name: str) -> Option:
@@ -86,6 +88,18 @@ COMMANDS = {
     ),
     "status": Command({**PROJECT, **_FORMAT}, "services"),
     "validate": Command({**PROJECT, **_FORMAT}, None),
+    # What an editor's task runs: `toggle --at FILE:LINE`.
+    "toggle": Command(
+        {
+            **PROJECT,
+            **_FORMAT,
+            **_WRITE,
+            "--at": Option("at", Kind.VALUE),
+            "--no-stage-check": _flag("no_stage_check"),
+        },
+        "service",
+        many=False,
+    ),
 }
 
 
@@ -100,7 +114,7 @@ def read(argv: Sequence[str]) -> Call | None:
         if not rest or rest[0] not in COMMANDS:
             return None
         command = COMMANDS[rest[0]]
-        params, _ = _parse(rest[1:], command.options, command.arguments)
+        params, _ = _parse(rest[1:], command.options, command.arguments, many=command.many)
     except _GiveUp:
         return None
     return Call(rest[0], Before(**before), params)
@@ -111,6 +125,7 @@ def _parse(
     options: Mapping[str, Option],
     arguments: str | None = None,
     group: bool = False,
+    many: bool = True,
 ) -> tuple[dict[str, Any], list[str]]:
     """The options' values, and what is left when a group meets its command's name."""
     given: dict[str, list[str]] = {}
@@ -130,7 +145,9 @@ def _parse(
         given.setdefault(options[spelling].name, []).append(value)
     values = _values(given, options)
     if arguments is not None:
-        values[arguments] = tuple(found)
+        if not many and len(found) > 1:
+            raise _GiveUp
+        values[arguments] = tuple(found) if many else next(iter(found), None)
     return values, []
 
 
@@ -187,7 +204,7 @@ def _converted(option: Option, value: Any) -> Any:
 # that splits on plain spaces is taken (no quotes or escapes, which click reads with shlex).
 
 _SHELLS = ("bash", "zsh", "fish")
-_COMPLETES_SERVICES = ("local", "remote", "status")
+COMPLETES_SERVICES = ("local", "remote", "status")
 
 
 def complete(environ: Mapping[str, str]) -> str | None:
@@ -203,7 +220,7 @@ def complete(environ: Mapping[str, str]) -> str | None:
     call = read(args)
     if (
         call is None
-        or call.command not in _COMPLETES_SERVICES
+        or call.command not in COMPLETES_SERVICES
         or incomplete.startswith("-")  # an option's name: click lists them
         or incomplete == "="
     ):

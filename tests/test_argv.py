@@ -96,8 +96,9 @@ def test_each_command_s_options_are_click_s(name: str) -> None:
     command = _click_command(name)
     assert _restated(dict(argv.COMMANDS[name].options)) == _table(command)
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
-    assert [(a.name, a.nargs) for a in arguments] == (
-        [(argv.COMMANDS[name].arguments, -1)] if argv.COMMANDS[name].arguments else []
+    restated = argv.COMMANDS[name]
+    assert [(a.name, a.nargs, a.required) for a in arguments] == (
+        [(restated.arguments, -1 if restated.many else 1, False)] if restated.arguments else []
     )
 
 
@@ -107,6 +108,7 @@ _VALUES = {
     "contexts": ("api=../api", "api=", "=x", "api", "a=b=c"),
     "images": ("api=reg/api:1", "api=", "api"),
     "target": ("dev", "v1.2_x", "bad stage", ".x"),
+    "at": ("compose.yaml:3", "c.yaml:0", "c.yaml", "a:b:2"),
 }
 _PLAIN = ("x.yaml", "", "a=b", "local", "-", "-x")  # values for options of no special kind
 _STRAY = (("--nope",), ("-x",), ("--dif",), ("--",), ("-",), ("-h",), ("--help",), ("--version",))
@@ -153,7 +155,7 @@ def _lines() -> Iterator[Line]:
             yield (name, *first, *second)
         for _ in range(300):
             yield (*rng.choice(_BEFORE), name, *itertools.chain(*rng.sample(pieces, 3)))
-    for other in ("toggle", "hook", "editor", "completion", "loca", "LOCAL", ""):
+    for other in ("hook", "editor", "completion", "loca", "LOCAL", ""):
         yield (other, "api")
     yield ()
 
@@ -174,7 +176,8 @@ def test_every_line_is_read_as_click_reads_it_or_left_to_click() -> None:
 
 def _usual(name: str) -> Iterator[Line]:
     """Each option of the command, written every way, with a value click takes."""
-    services = ("api", "web") if argv.COMMANDS[name].arguments else ("", "")
+    command = argv.COMMANDS[name]
+    services = ("api", "web" if command.many else "") if command.arguments else ("", "")
     for spelling, option in _options(_click_command(name)):
         if spelling in ("-h", "--help"):
             continue
@@ -231,7 +234,13 @@ def _through_entry(folder: Path, line: Line) -> tuple[int, str, str, bytes]:
         ("status", "--format", "xml"),
         ("validate",),
         ("validate", "api"),
+        ("toggle", "api", "--dry-run"),
+        ("toggle", "--at", "compose.yaml:3", "--diff"),
+        ("toggle",),  # read without click, refused by the command: said by click
+        ("toggle", "--at", "compose.yaml:x"),
+        ("toggle", "api", "--at", "compose.yaml:3"),
         ("local",),  # writes: compared by the file's bytes after
+        ("toggle", "--at", "compose.yaml:2"),  # writes too
     ],
 )
 def test_a_command_does_the_same_read_either_way(tmp_path: Path, line: Line) -> None:
@@ -308,15 +317,14 @@ def test_completion_answers_as_click_or_leaves_it_to_click(
             if fast is not None:
                 answered += 1
                 assert f"{fast}\n" == _click_completion(env), (line, word, shell)
-    # Every command that takes SERVICES is answered without click on its usual lines.
-    assert answered > (200 if argv.COMMANDS[name].arguments else -1)
-    assert answered == 0 or argv.COMMANDS[name].arguments
+    # Every command that completes service names is answered without click on its usual lines.
+    assert answered > 200 if name in argv.COMPLETES_SERVICES else answered == 0
 
 
 # --- Random lines: pieces of every command, in any number and order, and arbitrary text ------
 
 _ANY_PIECE = sorted(
-    {piece for name in (*argv.COMMANDS, "toggle") for piece in _pieces(_click_command(name))}
+    {piece for name in (*argv.COMMANDS, "hook") for piece in _pieces(_click_command(name))}
 )
 
 
@@ -325,7 +333,7 @@ def _random_lines() -> st.SearchStrategy[list[str]]:
     return st.builds(
         lambda before, name, after: [*itertools.chain(*before), *name, *itertools.chain(*after)],
         st.lists(st.sampled_from(_BEFORE), max_size=2),
-        st.one_of(st.sampled_from([(name,) for name in (*argv.COMMANDS, "toggle")]), piece),
+        st.one_of(st.sampled_from([(name,) for name in (*argv.COMMANDS, "hook")]), piece),
         st.lists(piece, max_size=4),
     )
 
