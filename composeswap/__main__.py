@@ -42,9 +42,10 @@ def _complete(argv: Sequence[str], prog_name: str | None) -> int:
     answer = usual.complete(os.environ)
     if answer is None:
         return _with_click(argv, prog_name)
-    sys.stdout.flush()
-    sys.stdout.buffer.write(f"{answer}\n".encode())  # bytes, as click writes them
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(f"{answer}\n".encode())  # bytes, as click writes them
+        sys.stdout.flush()
     return 0
 
 
@@ -74,11 +75,12 @@ def _exit(status: int) -> None:
     """End the process without the interpreter's teardown, which frees every object one by one
     (several milliseconds a run) for nothing. The one place this happens: by now every file the
     command opened is closed and every lock released, and the output is flushed here."""
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: nothing more can be said
-        status = status or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None: started with the descriptor closed (`>&-`)
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            status = status or 1
     os._exit(status)
 
 

@@ -293,6 +293,8 @@ def _switch_request(
 
 def echo(message: str, err: bool = False, nl: bool = True) -> None:
     stream = sys.stderr if err else sys.stdout
+    if stream is None:  # started with the descriptor closed (`>&-`): nowhere to say it
+        return
     stream.write(f"{message}\n" if nl else message)
     stream.flush()
 

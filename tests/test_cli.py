@@ -839,3 +839,32 @@ def test_an_unknown_name_in_a_big_project_gets_the_closest_names_only(tmp_path: 
     assert result.exit_code == 2
     assert result.stderr.startswith("compose.yaml: error: no service 'svc4O'; did you mean ")
     assert "svc39" not in result.stderr and "lists the 40 services" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes a descriptor before exec")
+@pytest.mark.parametrize(
+    ("closed", "args"),
+    [
+        (1, ("local", "--diff")),  # the diff has nowhere to go
+        (1, ("local",)),  # the switch still happens
+        (2, ("local",)),  # and without anywhere for its messages
+        (1, ("--help",)),  # click's own output
+        (2, ("local", "--nope")),  # click's own error
+    ],
+)
+def test_a_closed_output_is_no_traceback(
+    tmp_path: Path, closed: int, args: tuple[str, ...]
+) -> None:
+    # `composeswap ... >&-` starts Python with sys.stdout (or stderr) set to None.
+    compose = project(tmp_path, REMOTE_API, "api")
+    done = subprocess.run(
+        [sys.executable, "-m", "composeswap", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        preexec_fn=lambda: os.close(closed),
+        timeout=60,
+    )
+    other = done.stderr if closed == 1 else done.stdout
+    assert b"Traceback" not in other, other.decode()
+    assert done.returncode == (2 if "--nope" in args else 0), other.decode()
+    assert compose.read_bytes() == (LOCAL_API if args == ("local",) else REMOTE_API)
