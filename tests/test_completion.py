@@ -186,51 +186,39 @@ def test_no_project_completes_nothing(tmp_path: Path) -> None:
     assert complete(tmp_path, "composeswap -f missing.yaml status ") == []
 
 
-def test_broken_project_in_a_real_process_is_silent(tmp_path: Path) -> None:
-    # As the shell runs it: a separate process, where a traceback would reach the terminal.
-    (tmp_path / "compose.yaml").write_text("services:\n  web: [\n")
-    env = {**os.environ, **environment("composeswap local ", "bash")}
-    done = subprocess.run(
-        [sys.executable, "-m", "composeswap"],
-        cwd=tmp_path,
-        env=env,
+def in_a_process(folder: Path, line: str, *python_args: str) -> subprocess.CompletedProcess[str]:
+    """As bash's script asks for ``line``'s completions: a separate Python process, where a
+    traceback would reach the terminal (``python -m composeswap`` unless told otherwise)."""
+    return subprocess.run(
+        [sys.executable, *(python_args or ("-m", "composeswap"))],
+        cwd=folder,
+        env={**os.environ, **environment(line, "bash")},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_broken_project_in_a_real_process_is_silent(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web: [\n")
+    done = in_a_process(tmp_path, "composeswap local ")
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
 
 
 def test_python_m_composeswap_answers_the_same_variable(stack: Path) -> None:
-    env = {**os.environ, **environment("composeswap local we", "bash")}
-    done = subprocess.run(
-        [sys.executable, "-m", "composeswap"],
-        cwd=stack,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = in_a_process(stack, "composeswap local we")
     assert (done.returncode, done.stdout, done.stderr) == (0, "plain,web\n", "")
 
 
 def test_completing_commands_reads_no_project(tmp_path: Path) -> None:
     # Only completing service names needs the project, and with it the YAML reader.
     code = (
-        "import sys; from composeswap.cli import main\n"
-        "try:\n    main([], prog_name='composeswap')\nexcept SystemExit:\n    pass\n"
+        "import sys; from composeswap.__main__ import main\n"
+        "main([], prog_name='composeswap')\n"
         "print(sorted(m for m in ('ruamel', 'composeswap.app') if m in sys.modules), "
         "file=sys.stderr)"
     )
-    env = {**os.environ, **environment("composeswap lo", "bash")}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = in_a_process(tmp_path, "composeswap lo", "-c", code)
     assert (done.stdout, done.stderr.strip()) == ("plain,local\n", "[]")
 
 
