@@ -346,3 +346,21 @@ def test_random_lines_are_read_as_click_reads_them_or_left_to_click(line: list[s
         assert fast == by_click
     if not isinstance(by_click, Call):
         assert fast is None
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [(KeyboardInterrupt, "\nAborted!\n"), (BrokenPipeError, "")],
+)
+def test_an_interrupt_or_a_closed_pipe_ends_the_usual_line_as_click_ends_others(
+    monkeypatch: pytest.MonkeyPatch, fault: type[BaseException], said: str
+) -> None:
+    # Raised where a command is carried out, outside the report's own guard (while importing
+    # the app, say): exit 1, as click's main ends with either.
+    def interrupted(call: Call) -> int:
+        raise fault
+
+    monkeypatch.setattr(commands, "run", interrupted)
+    with CliRunner().isolation() as (stdout, stderr, _):
+        code = entry(["validate"], prog_name="composeswap")
+    assert (code, stdout.getvalue(), stderr.getvalue().decode()) == (1, b"", said)
