@@ -31,6 +31,11 @@ class Before(NamedTuple):
     project_directory: str | None = None
     env_files: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> Before:
+        """The project options among a command's params, which bear the same names."""
+        return cls(*(params[name] for name in cls._fields))
+
     def joined(self, after: Before) -> Where:
         """The project the command reads: options after the command add to (-f, --env-file) or
         replace (--project-directory) the ones before it."""
@@ -70,10 +75,7 @@ def run(call: Call) -> int:
 
 def where(call: Call) -> Where:
     """The project a Call reads: its project options before and after the command."""
-    params = call.params
-    return call.before.joined(
-        Before(params["files"], params["project_directory"], params["env_files"])
-    )
+    return call.before.joined(Before.of(call.params))
 
 
 # Shell completion must answer fast and quietly: it reads the project but never validates or
@@ -236,7 +238,10 @@ _COMMANDS: dict[str, Callable[..., int]] = {
 
 
 def _where(before: Before, options: dict[str, Any]) -> Where:
-    after = Before(options.pop("files"), options.pop("project_directory"), options.pop("env_files"))
+    """The project; ``options`` keep only the command's own flags."""
+    after = Before.of(options)
+    for name in Before._fields:
+        del options[name]
     return before.joined(after)
 
 
